@@ -1,0 +1,68 @@
+"""tensorgrad: a numpy autograd you can read in an afternoon.
+
+    import tensorgrad as tg
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x ** 2).sum().backward()
+    x.grad  # array([2., 4., 6.], dtype=float32)
+"""
+from numpy import bool_, float16, float32, float64, int32, int64
+
+from . import ops
+from .autograd import (
+    Context, Function, GradcheckError, backward, detect_anomaly, enable_grad, grad, gradcheck,
+    gradgradcheck, is_grad_enabled, no_grad, set_grad_enabled,
+)
+from .creation import (
+    arange, eye, full, linspace, ones, ones_like, rand, randint, randn, zeros, zeros_like,
+)
+from .dtypes import get_default_dtype, set_default_dtype
+from .ops import (
+    abs, add, broadcast_to, cat, clip, concatenate, cos, div, exp, expand, flatten, gelu,
+    leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg,
+    permute, pow, relu, reshape, sigmoid, sign, sin, softmax, sqrt, squeeze, stack, std, sub,
+    sum, swapaxes, tanh, transpose, unsqueeze, var, where,
+)
+from .random import get_rng, manual_seed
+from .tensor import Tensor, as_tensor, tensor
+
+clamp = clip
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    # The larger subpackages load on first use, so `import tensorgrad` stays light.
+    import importlib
+
+    if name in ("nn", "optim", "data", "viz", "testing", "reference", "examples"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tensorgrad' has no attribute {name!r}")
+
+
+def load(path: str) -> dict:
+    """Read a state dict saved with ``Module.save`` / ``tg.save`` (an .npz, no pickle)."""
+    from .serialization import load as _load
+
+    return _load(path)
+
+
+def save(obj: dict, path: str) -> None:
+    """Write a state dict of arrays to an .npz file (no pickle)."""
+    from .serialization import save as _save
+
+    _save(obj, path)
+
+
+__all__ = [
+    "bool_", "float16", "float32", "float64", "int32", "int64", "ops", "Context", "Function",
+    "GradcheckError", "backward", "detect_anomaly", "enable_grad", "grad", "gradcheck",
+    "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled", "arange", "eye", "full",
+    "linspace", "ones", "ones_like", "rand", "randint", "randn", "zeros", "zeros_like",
+    "get_default_dtype", "set_default_dtype", "abs", "add", "broadcast_to", "cat", "clip",
+    "concatenate", "cos", "div", "exp", "expand", "flatten", "gelu", "leaky_relu", "log",
+    "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
+    "neg", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "sin", "softmax", "sqrt",
+    "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh", "transpose", "unsqueeze",
+    "var", "where", "get_rng", "manual_seed", "Tensor", "as_tensor", "tensor", "clamp", "load",
+    "save",
+]

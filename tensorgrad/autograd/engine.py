@@ -1,0 +1,238 @@
+"""The reverse-mode engine: order the graph, run each op's gradient rules once, accumulate.
+
+1. ``toposort`` walks from the outputs with an explicit stack (no recursion, so a chain of a
+   million ops is fine) and lists every recorded tensor after the tensors it was computed from.
+2. The gradients flow through that list backwards. Each node's incoming gradient is complete
+   by the time it is reached; its op's rules give one gradient per input, which ``unbroadcast``
+   reduces to the input's shape and dtype (the only place in the library that does so).
+3. Leaves accumulate into ``.grad`` (``backward``) or into the result (``grad``).
+4. Unless the graph is retained, each node forgets its op and inputs right after use, so the
+   saved arrays are freed and a second backward through it fails with a clear message.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+from . import grad_mode
+from . import op as _op
+from .op import FREED
+
+TensorOrSeq = Union[Any, Sequence[Any]]
+
+_FREED_MSG = (
+    "backward: trying to backward through the graph a second time (or after its saved values "
+    "were freed). Specify retain_graph=True on the first backward() or grad() call if you need "
+    "to backward through the graph again."
+)
+
+
+def toposort(roots: Sequence[Any]) -> list:
+    """Recorded tensors reachable from `roots`, each after all of its inputs."""
+    order: list = []
+    seen: set = set()
+    for root in roots:
+        if root._op is None or id(root) in seen:
+            continue
+        if root._op is FREED:
+            raise RuntimeError(_FREED_MSG)
+        seen.add(id(root))
+        stack = [(root, iter(root._inputs))]
+        while stack:
+            node, parents = stack[-1]
+            for p in parents:
+                if p._op is not None and id(p) not in seen:
+                    if p._op is FREED:
+                        raise RuntimeError(_FREED_MSG)
+                    seen.add(id(p))
+                    stack.append((p, iter(p._inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def unbroadcast(g: Any, shape: tuple) -> Any:
+    """Sum `g` over the axes that broadcasting added or stretched, giving it `shape`."""
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead or g.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def _own(g: Any, incoming: Any, dtype: np.dtype) -> np.ndarray:
+    """`g` as an array that ``.grad`` may own and add into in place (copied when it could be
+    shared: a pass-through of the incoming gradient, a view, or a Tensor's data)."""
+    if type(g) is np.ndarray and g is not incoming and g.base is None and g.flags.writeable:
+        return g
+    return np.array(getattr(g, "data", g), dtype=dtype)
+
+
+def _seed(root: Any, grad: Any, create_graph: bool) -> Any:
+    """The gradient that starts the pass at `root`: ones for a one-element output."""
+    from ..tensor import Tensor, _const
+
+    if not root.requires_grad:
+        raise RuntimeError(
+            f"backward: tensor of shape {root.shape} does not require grad and has no grad_fn "
+            "(did you forget requires_grad=True, or compute it under no_grad()?)"
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for one-element outputs; this "
+                f"output has shape {root.shape}. Pass grad= (dL/d output) of that shape, or "
+                "reduce it first (e.g. .sum())."
+            )
+        g = np.ones(root.data.shape, dtype=root.data.dtype)
+    else:
+        g = grad if (create_graph and isinstance(grad, Tensor)) else np.asarray(
+            getattr(grad, "data", grad), dtype=root.data.dtype)
+        if g.shape != root.data.shape:
+            raise ValueError(f"backward: grad of shape {g.shape} does not match the output's "
+                             f"shape {root.shape}")
+    if create_graph and not isinstance(g, Tensor):
+        g = _const(g)
+    return g
+
+
+def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
+                 create_graph: bool, capture: Optional[dict] = None) -> None:
+    """Propagate `seeds` (dL/d root) back through the graph.
+
+    With `capture` (a dict id(input) -> None), gradients of those tensors are stored there and
+    no ``.grad`` is touched; otherwise leaves accumulate into ``.grad``.
+    """
+    order = toposort(roots)
+    grads: dict = {}
+    for r, g in zip(roots, seeds):
+        k = id(r)
+        grads[k] = g if k not in grads else grads[k] + g
+        if r._op is None:  # the output is itself a leaf: its gradient is the seed
+            _deliver(r, grads.pop(k), None, capture, create_graph)
+    check = _op.anomaly_hook
+    for t in reversed(order):
+        g = grads.pop(id(t), None)
+        inputs, op, params = t._inputs, t._op, t._params
+        if not retain_graph:
+            t._op, t._inputs, t._params = FREED, None, None
+        if g is None:
+            continue
+        if capture is not None and id(t) in capture:
+            capture[id(t)] = g if capture[id(t)] is None else capture[id(t)] + g
+        if getattr(t, "_retain", False):
+            t.grad = _own(g, None, t.data.dtype) if t.grad is None else t.grad + _data(g)
+        if create_graph:
+            results = op.backward(g, t, inputs, params, inputs)
+        else:
+            results = op.backward(g, t.data, [p.data for p in inputs], params, inputs)
+        if check is not None:
+            check(t, "backward", results, op)
+        for p, gi in zip(inputs, results):
+            if gi is None:
+                continue
+            pd = p.data
+            if gi.shape != pd.shape:
+                gi = unbroadcast(gi, pd.shape)
+            if gi.dtype != pd.dtype:
+                gi = gi.astype(pd.dtype)
+            if p._op is None:
+                _deliver(p, gi, g, capture, create_graph)
+            else:
+                k = id(p)
+                prev = grads.get(k)
+                grads[k] = gi if prev is None else prev + gi
+
+
+def _data(g: Any) -> Any:
+    return getattr(g, "data", g)
+
+
+def _deliver(leaf: Any, g: Any, incoming: Any, capture: Optional[dict], create_graph: bool) -> None:
+    """Hand a leaf its gradient: into the captured results, or accumulated into ``.grad``."""
+    if capture is not None:
+        k = id(leaf)
+        if k in capture:
+            capture[k] = g if capture[k] is None else capture[k] + g
+        return
+    if leaf.grad is None:
+        leaf.grad = _own(g, incoming, leaf.data.dtype) if not create_graph else \
+            np.array(_data(g), dtype=leaf.data.dtype)
+    else:
+        leaf.grad += _data(g)
+
+
+def backward(tensors: TensorOrSeq, grad_tensors: Any = None,
+             retain_graph: Optional[bool] = None, create_graph: bool = False) -> None:
+    """Accumulate the gradient of `tensors` into ``.grad`` of every leaf that requires grad.
+
+    `grad_tensors`: dL/d tensor for each tensor (None for one-element outputs).
+    `retain_graph` defaults to `create_graph`.
+    """
+    roots = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
+    gs = list(grad_tensors) if isinstance(grad_tensors, (list, tuple)) else [grad_tensors]
+    if len(gs) == 1 and len(roots) > 1 and gs[0] is None:
+        gs = gs * len(roots)
+    seeds = [_seed(r, g, create_graph) for r, g in zip(roots, gs)]
+    retain = create_graph if retain_graph is None else bool(retain_graph)
+    if create_graph:
+        with grad_mode.enable_grad():
+            run_backward(roots, seeds, retain, True)
+    else:
+        run_backward(roots, seeds, retain, False)
+
+
+def grad(outputs: TensorOrSeq, inputs: TensorOrSeq, grad_outputs: Any = None,
+         retain_graph: Optional[bool] = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple:
+    """d(outputs)/d(inputs) as a tuple of Tensors, one per input; ``.grad`` is left alone.
+
+    `grad_outputs`: dL/d output for each output (None for one-element outputs). With
+    ``create_graph=True`` the results are part of a new graph and can be differentiated
+    again (second derivatives, Hessian-vector products). `retain_graph` defaults to
+    `create_graph`. An input that does not influence the outputs raises unless
+    ``allow_unused=True``, which gives None for it.
+    """
+    from ..tensor import Tensor, _const
+
+    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    for i, x in enumerate(ins):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad (inputs must be tensors "
+                               "with requires_grad=True)")
+    gos = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+    if len(gos) == 1 and len(outs) > 1 and gos[0] is None:
+        gos = gos * len(outs)
+    if len(gos) != len(outs):
+        raise ValueError(f"grad: got {len(gos)} grad_outputs for {len(outs)} outputs")
+    retain = create_graph if retain_graph is None else retain_graph
+    seeds = [_seed(o, g, create_graph) for o, g in zip(outs, gos)]
+    capture: dict = {id(x): None for x in ins}
+    if create_graph:
+        with grad_mode.enable_grad():
+            run_backward(outs, seeds, retain, True, capture)
+    else:
+        run_backward(outs, seeds, retain, False, capture)
+    result = []
+    for i, x in enumerate(ins):
+        g = capture[id(x)]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used to compute "
+                                   "the outputs; pass allow_unused=True to get None for it")
+            result.append(None)
+            continue
+        if isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(_const(np.array(g, dtype=x.data.dtype, copy=True)
+                                 if type(g) is not np.ndarray or g.base is not None else g))
+    return tuple(result)

@@ -1,0 +1,152 @@
+"""An `Op` is one differentiable operation's backward half: its name, a gradient rule per
+tensor input, and the domain of inputs its property test draws from. `record` makes the
+output Tensor of an op and links it into the graph.
+
+A gradient rule is ``rule(g, ans, *inputs, **params) -> gradient``. It is written once, in
+numpy vocabulary (operators, ``np.exp``, ``np.where``, ``.sum``, ``.reshape`` ...), and runs on
+plain arrays during an ordinary ``backward()``; under ``create_graph=True`` the engine passes
+Tensors instead, Tensor answers the same vocabulary by recording ops, and the gradient is
+itself differentiable. The rule may return a gradient of the broadcast shape or of another
+float dtype: the engine reduces and casts it to the input's shape and dtype in one place.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from . import grad_mode
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+Rule = Callable[..., Any]
+
+
+class Op:
+    """One differentiable operation (see the module docstring)."""
+
+    __slots__ = ("name", "rules", "domain", "second_order", "fn")
+
+    def __init__(
+        self,
+        name: str,
+        *rules: Optional[Rule],
+        domain: Optional[Callable[..., Any]] = None,
+        second_order: bool = True,
+    ) -> None:
+        self.name = name
+        self.rules = rules
+        # domain(draw, strategies) -> (inputs, params): what the gradient property test feeds
+        # this op. A plain function, so the package never imports hypothesis itself.
+        self.domain = domain
+        self.second_order = second_order
+        self.fn: Optional[Callable[..., Any]] = None  # the public function, set by `register`
+        if domain is not None:
+            OPS[name] = self
+
+    def backward(
+        self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict], inputs: Sequence[Tensor]
+    ) -> list:
+        """Gradients for each input (None where the input needs none)."""
+        kw = params or _NO_PARAMS
+        return [
+            rule(g, ans, *args, **kw) if (rule is not None and p.requires_grad) else None
+            for rule, p in zip(self.rules, inputs)
+        ]
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+class VariadicOp(Op):
+    """An op over any number of inputs (concatenate, stack): ``rule(i, g, ans, *inputs, **params)``."""
+
+    __slots__ = ()
+
+    def backward(
+        self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict], inputs: Sequence[Tensor]
+    ) -> list:
+        rule = self.rules[0]
+        assert rule is not None
+        kw = params or _NO_PARAMS
+        return [
+            rule(i, g, ans, *args, **kw) if p.requires_grad else None for i, p in enumerate(inputs)
+        ]
+
+
+_NO_PARAMS: dict = {}
+
+# Every op with a test domain, by name: the gradient property tests iterate this table, and a
+# meta-test fails for a public op that is missing from it.
+OPS: dict[str, Op] = {}
+
+
+def register(op: Op) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator tying the public function to its `Op` (the tests call ops through it)."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        op.fn = fn
+        return fn
+
+    return deco
+
+
+class _Freed:
+    """Marks a node whose graph was freed by a backward pass without ``retain_graph``."""
+
+    name = "freed"
+
+    def __repr__(self) -> str:
+        return "<freed graph>"
+
+
+FREED: Any = _Freed()
+
+# Set by tensorgrad.autograd.anomaly while `detect_anomaly()` is active.
+anomaly_hook: Optional[Callable[[Any, Any], None]] = None
+
+
+def record(op: Any, data: Any, inputs: tuple, params: Optional[dict] = None) -> Tensor:
+    """Wrap `data` (the op's forward result) in a Tensor linked to `inputs` through `op`.
+
+    The link is made only when grad mode is on and some input requires grad; otherwise the
+    result is a plain constant Tensor and nothing is kept alive.
+    """
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    if grad_mode.enabled:
+        for p in inputs:
+            if p.requires_grad:
+                t.requires_grad = True
+                t._op = op
+                t._inputs = inputs
+                t._params = params
+                if anomaly_hook is not None:
+                    anomaly_hook(t, "forward")
+                return t
+    t.requires_grad = False
+    t._op = None
+    t._inputs = None
+    t._params = None
+    return t
+
+
+_new = object.__new__
+
+# The Tensor class; tensorgrad.tensor sets it right after defining the class (it imports us).
+Tensor: Any = None
+
+
+def composite(name: str, domain: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a public function built from other ops (no rule of its own) for the gradient
+    property tests, so that every differentiable function users can call is checked."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        Op(name, domain=domain).fn = fn
+        return fn
+
+    return deco

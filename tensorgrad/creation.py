@@ -1,0 +1,91 @@
+"""Functions that make new leaf tensors: zeros, ones, full, eye, arange, randn, rand ..."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from . import dtypes
+from .random import get_rng
+from .tensor import Tensor
+
+
+def _shape(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _leaf(data: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(data, requires_grad=requires_grad, dtype=data.dtype)
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``tg.zeros(2, 3)`` or ``tg.zeros((2, 3))``."""
+    return _leaf(np.zeros(_shape(shape), _dtype(dtype)), requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _leaf(np.ones(_shape(shape), _dtype(dtype)), requires_grad)
+
+
+def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `shape` filled with `fill_value`."""
+    return _leaf(np.full(_shape((shape,)), fill_value, _dtype(dtype)), requires_grad)
+
+
+def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of `x`."""
+    a = getattr(x, "data", np.asarray(x))
+    return _leaf(np.zeros(a.shape, a.dtype if dtype is None else dtype), requires_grad)
+
+
+def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of `x`."""
+    a = getattr(x, "data", np.asarray(x))
+    return _leaf(np.ones(a.shape, a.dtype if dtype is None else dtype), requires_grad)
+
+
+def eye(n: int, m: Optional[int] = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The n x m identity matrix."""
+    return _leaf(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
+
+
+def arange(start: float, stop: Optional[float] = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in [start, stop): int64 for integer arguments, else the default
+    float dtype (as in PyTorch)."""
+    a = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    if dtype is not None:
+        a = a.astype(dtype)
+    elif a.dtype.kind == "f":
+        a = a.astype(dtypes.get_default_dtype())
+    return _leaf(a, requires_grad)
+
+
+def linspace(start: float, stop: float, num: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """`num` evenly spaced values from start to stop inclusive."""
+    return _leaf(np.linspace(start, stop, num, dtype=_dtype(dtype)), requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from the global generator (see ``tg.manual_seed``)."""
+    d = _dtype(dtype)
+    return _leaf(get_rng().standard_normal(_shape(shape)).astype(d), requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) from the global generator."""
+    d = _dtype(dtype)
+    return _leaf(get_rng().random(_shape(shape)).astype(d), requires_grad)
+
+
+def randint(low: int, high: int, size: Any, dtype: Any = np.int64) -> Tensor:
+    """Integers uniform in [low, high) from the global generator."""
+    return _leaf(get_rng().integers(low, high, size=_shape((size,)), dtype=dtype), False)

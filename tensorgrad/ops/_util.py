@@ -1,0 +1,65 @@
+"""Small helpers shared by the op families: argument checks and error messages."""
+from __future__ import annotations
+
+from typing import Any, NoReturn, Optional, Sequence, Union
+
+import numpy as np
+
+
+class AxisError(ValueError, IndexError):
+    """An axis out of range for a tensor: a ValueError (as the contract says) and an
+    IndexError (as PyTorch raises)."""
+
+
+def describe(*values: Any) -> str:
+    """'shape (2, 3) float32 and shape (4,) float32': how error messages name operands."""
+    parts = []
+    for v in values:
+        a = v.data if hasattr(v, "data") and isinstance(v.data, np.ndarray) else v
+        if isinstance(a, np.ndarray):
+            parts.append(f"shape {a.shape} {a.dtype}")
+        else:
+            parts.append(repr(a))
+    return " and ".join(parts)
+
+
+def fail(name: str, exc: BaseException, *values: Any) -> NoReturn:
+    """Re-raise a numpy error from op `name`'s forward with the op, shapes and dtypes named."""
+    kind = type(exc) if isinstance(exc, (ValueError, TypeError, IndexError)) else ValueError
+    raise kind(f"{name}: {exc} (operands: {describe(*values)})") from exc
+
+
+def norm_axis(name: str, axis: Union[int, Sequence[int], None], ndim: int,
+              shape: Optional[tuple] = None) -> Optional[tuple]:
+    """`axis` as a sorted tuple of non-negative ints (None stays None: all axes)."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{name}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise AxisError(f"{name}: axis {a} is out of range for a tensor of shape "
+                            f"{shape if shape is not None else ''} ({ndim} dims)")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise AxisError(f"{name}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def kept_shape(shape: tuple, axes: Optional[tuple]) -> tuple:
+    """The shape of a reduction over `axes` with keepdims=True."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def data(v: Any) -> Any:
+    """The array behind a Tensor, or `v` itself: for masks that must stay constants."""
+    d = getattr(v, "data", None)
+    return d if isinstance(d, np.ndarray) else v
+
+
+class IndexOutOfRange(IndexError, ValueError):
+    """A bad index for a tensor: an IndexError (as PyTorch raises) and a ValueError."""

@@ -1,0 +1,297 @@
+"""Elementwise ops: arithmetic with numpy broadcasting, activations, comparisons.
+
+Each op is its `Op` (gradient rule per input, test domain) next to its forward. Broadcasting
+needs no code here: a rule may return a gradient of the broadcast shape, and the engine sums
+it back to the input's shape in one place.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.op import Op, record, register
+from ..tensor import Tensor, _const, as_tensor, operand
+from . import domains as D
+from ._util import data, fail
+
+
+def _pair(a: Any, b: Any) -> tuple:
+    """Both operands of a binary op as Tensors (Python numbers are weakly typed)."""
+    if isinstance(a, Tensor):
+        return a, (b if isinstance(b, Tensor) else operand(b, a))
+    b = b if isinstance(b, Tensor) else as_tensor(b)
+    return operand(a, b), b
+
+
+def _binary(op: Op, forward: Callable, doc: str) -> Callable[[Any, Any], Tensor]:
+    def fn(a: Any, b: Any) -> Tensor:
+        a, b = _pair(a, b)
+        try:
+            out = forward(a.data, b.data)
+        except (ValueError, TypeError) as e:
+            fail(op.name, e, a, b)
+        return record(op, out, (a, b))
+
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = doc
+    op.fn = fn
+    return fn
+
+
+def _unary(op: Op, forward: Callable, doc: str) -> Callable[[Any], Tensor]:
+    def fn(x: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = as_tensor(x)
+        return record(op, forward(x.data), (x,))
+
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = doc
+    op.fn = fn
+    return fn
+
+
+# ------------------------------------------------------------------------- arithmetic
+ADD = Op("add", lambda g, ans, a, b: g, lambda g, ans, a, b: g, domain=D.binary())
+SUB = Op("sub", lambda g, ans, a, b: g, lambda g, ans, a, b: -g, domain=D.binary())
+MUL = Op("mul", lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a, domain=D.binary())
+DIV = Op("div", lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b,
+         domain=D.binary(low_b=0.5, high_b=3.0))
+POW = Op("pow", lambda g, ans, a, b: g * b * a ** (b - 1),
+         lambda g, ans, a, b: g * ans * np.log(a),
+         domain=D.binary(low=0.5, high=3.0, low_b=-2.0, high_b=2.0))
+NEG = Op("neg", lambda g, ans, x: -g, domain=D.unary())
+
+
+def _true_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.dtype.kind != "f" and b.dtype.kind != "f":  # int / int gives the default float dtype
+        return np.true_divide(a, b, dtype=dtypes.get_default_dtype())
+    return np.true_divide(a, b)
+
+
+add = _binary(ADD, np.add, "a + b, broadcasting. Gradient: g to both.")
+sub = _binary(SUB, np.subtract, "a - b, broadcasting. Gradient: g, -g.")
+mul = _binary(MUL, np.multiply, "a * b, broadcasting. Gradient: g*b, g*a.")
+div = _binary(DIV, _true_divide, "a / b, broadcasting. Gradient: g/b, -g*a/b**2.")
+pow = _binary(POW, np.power, "a ** b, broadcasting. Gradient: g*b*a**(b-1), g*a**b*log(a).")
+neg = _unary(NEG, np.negative, "-x.")
+
+# ------------------------------------------------------------------------- unary math
+EXP = Op("exp", lambda g, ans, x: g * ans, domain=D.unary())
+LOG = Op("log", lambda g, ans, x: g / x, domain=D.unary(0.1, 5.0))
+SQRT = Op("sqrt", lambda g, ans, x: g / (ans * 2), domain=D.unary(0.1, 5.0))
+ABS = Op("abs", lambda g, ans, x: g * np.sign(data(x)), domain=D.unary(avoid=(0.0,)))
+SIN = Op("sin", lambda g, ans, x: g * np.cos(x), domain=D.unary())
+COS = Op("cos", lambda g, ans, x: -g * np.sin(x), domain=D.unary())
+TANH = Op("tanh", lambda g, ans, x: g * (1 - ans * ans), domain=D.unary())
+SIGMOID = Op("sigmoid", lambda g, ans, x: g * ans * (1 - ans), domain=D.unary(-6.0, 6.0))
+# The kink at 0 gets gradient 0, as in PyTorch; tests keep away from it.
+RELU = Op("relu", lambda g, ans, x: g * (data(x) > 0), domain=D.unary(avoid=(0.0,)))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # exp(-|x|) never overflows: sigmoid = 1/(1+e) for x >= 0 and e/(1+e) below.
+    e = np.exp(-np.abs(x))
+    r = 1 / (1 + e)
+    return np.where(x >= 0, r, e * r)
+
+
+exp = _unary(EXP, np.exp, "e**x. Gradient: g*exp(x).")
+log = _unary(LOG, np.log, "Natural log. Gradient: g/x.")
+sqrt = _unary(SQRT, np.sqrt, "Square root. Gradient: g/(2*sqrt(x)).")
+abs = _unary(ABS, np.abs, "|x|. Gradient: g*sign(x) (0 at 0).")
+sin = _unary(SIN, np.sin, "sin x. Gradient: g*cos(x).")
+cos = _unary(COS, np.cos, "cos x. Gradient: -g*sin(x).")
+tanh = _unary(TANH, np.tanh, "tanh x. Gradient: g*(1-tanh(x)**2).")
+sigmoid = _unary(SIGMOID, _sigmoid, "1/(1+e**-x), stable for any x. Gradient: g*s*(1-s).")
+relu = _unary(RELU, lambda x: np.maximum(x, 0), "max(x, 0). Gradient: g where x > 0, else 0.")
+
+
+def _slope_mask(x: Any, slope: float, like: Any) -> np.ndarray:
+    return np.where(data(x) > 0, 1.0, slope).astype(like.dtype)
+
+
+LEAKY_RELU = Op("leaky_relu", lambda g, ans, x, negative_slope: g * _slope_mask(x, negative_slope, g),
+                domain=lambda draw, s: ([draw(s.arrays(draw(s.shapes()), avoid=(0.0,)))],
+                                        {"negative_slope": draw(s.floats(0.0, 0.5))}))
+
+
+@register(LEAKY_RELU)
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x. Gradient: g times 1 or negative_slope."""
+    x = as_tensor(x)
+    out = np.where(x.data > 0, x.data, x.data * np.asarray(negative_slope, x.data.dtype))
+    return record(LEAKY_RELU, out, (x,), {"negative_slope": negative_slope})
+
+
+# GELU needs erf, which numpy lacks: Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7) written in
+# numpy vocabulary, so that under create_graph it is itself differentiable.
+_P, _A = 0.3275911, (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+
+
+def _erf(x: Any) -> Any:
+    sign = np.sign(data(x))
+    ax = np.abs(x)
+    t = 1 / (1 + _P * ax)
+    poly = t * (_A[0] + t * (_A[1] + t * (_A[2] + t * (_A[3] + t * _A[4]))))
+    return sign * (1 - poly * np.exp(-ax * ax))
+
+
+def _gelu_grad(x: Any, approximate: str) -> Any:
+    if approximate == "tanh":
+        c = math.sqrt(2 / math.pi)
+        th = np.tanh(c * (x + 0.044715 * x * x * x))
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * 0.044715 * x * x)
+    cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
+    pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+    return cdf + x * pdf
+
+
+GELU = Op("gelu", lambda g, ans, x, approximate: g * _gelu_grad(x, approximate),
+          domain=lambda draw, s: ([draw(s.arrays(draw(s.shapes())))],
+                                  {"approximate": draw(s.sampled_from(["none", "tanh"]))}))
+
+
+@register(GELU)
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """x * Phi(x) (Phi the standard normal CDF); ``approximate='tanh'`` uses the tanh formula.
+
+    erf comes from a polynomial approximation with absolute error below 1.5e-7.
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    x = as_tensor(x)
+    a = x.data
+    if approximate == "tanh":
+        c = math.sqrt(2 / math.pi)
+        out = 0.5 * a * (1 + np.tanh(c * (a + 0.044715 * a * a * a)))
+    else:
+        out = 0.5 * a * (1 + _erf(a * (1 / math.sqrt(2))))
+    return record(GELU, out.astype(a.dtype, copy=False), (x,), {"approximate": approximate})
+
+
+# ------------------------------------------------------------------------- clip / max / where
+def _inside(x: Any, lo: Any, hi: Any) -> np.ndarray:
+    d = data(x)
+    m = np.ones(d.shape, dtype=bool)
+    if lo is not None:
+        m &= d >= lo
+    if hi is not None:
+        m &= d <= hi
+    return m
+
+
+CLIP = Op("clip", lambda g, ans, x, lo, hi: g * _inside(x, lo, hi),
+          domain=lambda draw, s: ([draw(s.arrays(draw(s.shapes()), avoid=(-1.0, 1.0)))],
+                                  {"lo": -1.0, "hi": 1.0}))
+
+
+@register(CLIP)
+def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
+    """Limit values to [lo, hi] (either may be None). Gradient: g inside, 0 outside
+    (the bounds themselves count as inside, as in PyTorch's clamp)."""
+    x = as_tensor(x)
+    if lo is None and hi is None:
+        raise ValueError("clip: at least one of lo and hi must be given")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"clip: lo={lo} is greater than hi={hi}")
+    out = np.clip(x.data, lo, hi)
+    if out.dtype != x.data.dtype and x.data.dtype.kind == "f":
+        out = out.astype(x.data.dtype)
+    return record(CLIP, out, (x,), {"lo": lo, "hi": hi})
+
+
+def _share(a: Any, b: Any, like: Any) -> np.ndarray:
+    # Ties split the gradient equally between the two inputs, as in PyTorch.
+    a, b = data(a), data(b)
+    return ((a > b) + 0.5 * (a == b)).astype(like.dtype)
+
+
+MAXIMUM = Op("maximum", lambda g, ans, a, b: g * _share(a, b, g),
+             lambda g, ans, a, b: g * _share(b, a, g), domain=D.binary(distinct=True))
+MINIMUM = Op("minimum", lambda g, ans, a, b: g * _share(b, a, g),
+             lambda g, ans, a, b: g * _share(a, b, g), domain=D.binary(distinct=True))
+maximum = _binary(MAXIMUM, np.maximum,
+                  "Elementwise max of a and b, broadcasting. Ties split the gradient equally.")
+minimum = _binary(MINIMUM, np.minimum,
+                  "Elementwise min of a and b, broadcasting. Ties split the gradient equally.")
+
+
+def _where_domain(draw: Any, s: Any) -> Any:
+    sc, sa, sb = draw(s.broadcastable_shapes(3))
+    cond = draw(s.bool_arrays(sc))
+    return [draw(s.arrays(sa)), draw(s.arrays(sb))], {"cond": cond}
+
+
+WHERE = Op("where", lambda g, ans, a, b, cond: np.where(cond, g, 0),
+           lambda g, ans, a, b, cond: np.where(cond, 0, g), domain=_where_domain)
+
+
+def _where(a: Any, b: Any, cond: Any) -> Tensor:
+    # The test domain's calling convention (differentiable inputs first).
+    return where(cond, a, b)
+
+
+WHERE.fn = _where
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """a where `cond` is true, else b (all three broadcast). `cond` is not differentiated."""
+    c = np.asarray(data(cond), dtype=bool)
+    a, b = _pair(a, b)
+    try:
+        out = np.where(c, a.data, b.data)
+    except ValueError as e:
+        fail("where", e, c, a, b)
+    return record(WHERE, out, (a, b), {"cond": c})
+
+
+ASTYPE = Op("astype", lambda g, ans, x, dtype: g,
+            domain=lambda draw, s: ([draw(s.arrays(draw(s.shapes())))], {"dtype": np.float64}))
+
+
+@register(ASTYPE)
+def astype(x: Any, dtype: Any) -> Tensor:
+    """Cast to `dtype`. Between float dtypes the gradient is cast back; to an integer or bool
+    dtype the result is a constant (no gradient flows through a rounding)."""
+    x = as_tensor(x)
+    d = np.dtype(dtype)
+    out = x.data.astype(d)
+    if d.kind != "f":
+        return _const(out)
+    return record(ASTYPE, out, (x,), {"dtype": d})
+
+
+# ------------------------------------------------------------------------- not differentiable
+def _compare(ufunc: Any, name: str) -> Callable[[Any, Any], Tensor]:
+    def fn(a: Any, b: Any) -> Tensor:
+        a, b = _pair(a, b)
+        try:
+            return _const(np.asarray(ufunc(a.data, b.data)))
+        except (ValueError, TypeError) as e:
+            fail(name, e, a, b)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {name} as a bool tensor (no gradient)."
+    return fn
+
+
+lt = _compare(np.less, "lt")
+le = _compare(np.less_equal, "le")
+gt = _compare(np.greater, "gt")
+ge = _compare(np.greater_equal, "ge")
+eq = _compare(np.equal, "eq")
+ne = _compare(np.not_equal, "ne")
+logical_and = _compare(np.logical_and, "logical_and")
+logical_or = _compare(np.logical_or, "logical_or")
+
+
+def logical_not(x: Any) -> Tensor:
+    return _const(np.logical_not(as_tensor(x).data))
+
+
+def sign(x: Any) -> Tensor:
+    """-1, 0 or 1 per element (a constant: its gradient is 0 almost everywhere)."""
+    return _const(np.sign(as_tensor(x).data))

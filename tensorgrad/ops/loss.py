@@ -1,0 +1,165 @@
+"""Fused losses whose backward is the textbook one: cross-entropy from logits
+(softmax(z) - y) and binary cross-entropy from logits (sigmoid(z) - y), both stable for
+logits of any magnitude. Shapes: logits (N, C) or (C,); reduction 'mean' | 'sum' | 'none'."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.op import Op, record, register
+from ..tensor import Tensor, _const, as_tensor
+from ._util import IndexOutOfRange, data, describe
+from .elementwise import _sigmoid, sigmoid
+from .reduce import _logsumexp, softmax
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _scale(g: Any, reduction: str, n: int, per_row: bool) -> Any:
+    """dL/d(loss_i) for each sample: g/N for 'mean', g for 'sum', g_i for 'none'."""
+    if reduction == "mean":
+        return g * (1.0 / max(n, 1))
+    if reduction == "none" and per_row:
+        return g[..., None]
+    return g
+
+
+def _softmax(z: Any) -> Any:
+    if isinstance(z, Tensor):
+        return softmax(z, -1)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
+
+
+def _ce_logits(g: Any, ans: Any, z: Any, *y: Any, target: Any, reduction: str) -> Any:
+    p = _softmax(z)
+    n = z.shape[0] if z.ndim == 2 else 1
+    if target is None:  # probability targets y: d/dz of -sum(y log p) = p sum(y) - y
+        yy = y[0]
+        diff = p * yy.sum(axis=-1, keepdims=True) - yy
+    else:
+        onehot = np.zeros(z.shape, dtype=data(z).dtype)
+        if z.ndim == 2:
+            onehot[np.arange(n), target] = 1
+        else:
+            onehot[target] = 1
+        diff = p - onehot
+    return diff * _scale(g, reduction, n, True)
+
+
+def _ce_target(g: Any, ans: Any, z: Any, y: Any, target: Any, reduction: str) -> Any:
+    n = z.shape[0] if z.ndim == 2 else 1
+    logp = z - _lse_any(z)
+    return -logp * _scale(g, reduction, n, True)
+
+
+def _lse_any(z: Any) -> Any:
+    if isinstance(z, Tensor):
+        from .reduce import logsumexp
+
+        return logsumexp(z, -1, True)
+    return _logsumexp(z, (z.ndim - 1,), True)
+
+
+def _ce_domain(draw: Any, s: Any) -> Any:
+    n, c = draw(s.integers(1, 4)), draw(s.integers(1, 4))
+    z = draw(s.arrays((n, c)))
+    reduction = draw(s.sampled_from(REDUCTIONS))
+    if draw(s.booleans()):
+        return [z], {"target": draw(s.int_arrays((n,), 0, c - 1)), "reduction": reduction}
+    y = draw(s.arrays((n, c), low=0.0, high=1.0))
+    return [z, y], {"target": None, "reduction": reduction}
+
+
+CROSS_ENTROPY = Op("cross_entropy", _ce_logits, _ce_target, domain=_ce_domain)
+
+
+def _ce_call(z: Any, *y: Any, target: Any, reduction: str) -> Tensor:
+    return cross_entropy(z, target if target is not None else y[0], reduction)
+
+
+CROSS_ENTROPY.fn = _ce_call
+
+
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy from logits (N, C) (or (C,)), fused and stable.
+
+    `target`: integer class indices (N,) (or a scalar for (C,) logits), or probabilities
+    (N, C). loss_i = logsumexp(z_i) - z_i[t_i] (or -sum_c y_ic log softmax(z_i)_c).
+    Gradient w.r.t. the logits: (softmax(z) - y) / N for 'mean'.
+    """
+    _check_reduction("cross_entropy", reduction)
+    z = as_tensor(logits)
+    if z.data.ndim not in (1, 2):
+        raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got shape {z.shape}")
+    if z.data.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: logits must be floating point, got {z.dtype}")
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    logp = z.data - _logsumexp(z.data, (z.data.ndim - 1,), True)
+    if t.dtype.kind in "iu":
+        if t.shape != z.data.shape[:-1]:
+            raise ValueError(f"cross_entropy: class targets of shape {t.shape} do not match "
+                             f"logits of shape {z.shape} (expected {z.shape[:-1]})")
+        c = z.data.shape[-1]
+        if t.size and (t.min() < 0 or t.max() >= c):
+            raise IndexOutOfRange(f"cross_entropy: target class out of range [0, {c}) "
+                                  f"(targets {describe(t)}, logits {describe(z)})")
+        picked = logp[np.arange(t.shape[0]), t] if z.data.ndim == 2 else logp[t]
+        out = _reduce(-picked, reduction)
+        return record(CROSS_ENTROPY, out, (z,), {"target": t, "reduction": reduction})
+    y = target if isinstance(target, Tensor) else _const(t.astype(z.data.dtype))
+    if y.shape != z.shape:
+        raise ValueError(f"cross_entropy: probability targets of shape {y.shape} do not "
+                         f"match logits of shape {z.shape}")
+    out = _reduce(-(y.data * logp).sum(axis=-1), reduction)
+    return record(CROSS_ENTROPY, out, (z, y), {"target": None, "reduction": reduction})
+
+
+def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return np.asarray(loss.mean(), dtype=loss.dtype)
+    if reduction == "sum":
+        return np.asarray(loss.sum(), dtype=loss.dtype)
+    return loss
+
+
+def _bce_domain(draw: Any, s: Any) -> Any:
+    shape = draw(s.shapes())
+    z = draw(s.arrays(shape))
+    y = draw(s.arrays(shape, low=0.0, high=1.0))
+    return [z, y], {"reduction": draw(s.sampled_from(REDUCTIONS))}
+
+
+def _sig_any(z: Any) -> Any:
+    return sigmoid(z) if isinstance(z, Tensor) else _sigmoid(z)
+
+
+BCE_LOGITS = Op(
+    "binary_cross_entropy_with_logits",
+    lambda g, ans, z, y, reduction: (_sig_any(z) - y) * _scale(g, reduction, z.size, False),
+    lambda g, ans, z, y, reduction: -z * _scale(g, reduction, z.size, False),
+    domain=_bce_domain,
+)
+
+
+@register(BCE_LOGITS)
+def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(z) against y in [0, 1], computed from z as
+    max(z, 0) - z*y + log(1 + exp(-|z|)) so no logit overflows. Any shape; 'mean' averages
+    over all elements. Gradient w.r.t. z: (sigmoid(z) - y) / size for 'mean'."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    z = as_tensor(logits)
+    y = target if isinstance(target, Tensor) else _const(np.asarray(target, dtype=z.data.dtype))
+    if y.shape != z.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target of shape {y.shape} does "
+                         f"not match logits of shape {z.shape}")
+    a = z.data
+    loss = np.maximum(a, 0) - a * y.data + np.log1p(np.exp(-np.abs(a)))
+    return record(BCE_LOGITS, _reduce(loss, reduction), (z, y), {"reduction": reduction})

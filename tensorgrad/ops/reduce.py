@@ -1,0 +1,145 @@
+"""Reductions (sum, mean, max, min, var, logsumexp) and the normalisations along an axis
+(softmax, log_softmax), all numerically stable. ``axis`` is an int, a tuple or None."""
+from __future__ import annotations
+
+import builtins
+from typing import Any, Optional
+
+import numpy as np
+
+from ..autograd.op import Op, composite, record, register
+from ..tensor import Axis, Tensor, as_tensor
+from . import domains as D
+from ._util import data, fail, kept_shape, norm_axis
+from .elementwise import sqrt
+
+
+def _spread(g: Any, shape: tuple, axis: Optional[tuple]) -> Any:
+    """The gradient of a reduction's output spread back over the reduced axes."""
+    return np.broadcast_to(g.reshape(kept_shape(shape, axis)), shape)
+
+
+def _count(shape: tuple, axis: Optional[tuple]) -> int:
+    return int(np.prod([shape[i] for i in axis])) if axis is not None else int(np.prod(shape))
+
+
+def _reduction(op: Op, forward: Any, x: Any, axis: Axis, keepdims: bool, **extra: Any) -> Tensor:
+    x = as_tensor(x)
+    ax = norm_axis(op.name, axis, x.data.ndim, x.data.shape)
+    try:
+        out = forward(x.data, axis=ax, keepdims=keepdims, **extra)
+    except ValueError as e:
+        fail(op.name, e, x)
+    return record(op, out, (x,), {"axis": ax, "keepdims": keepdims, **extra})
+
+
+def _max_rule(g: Any, ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    # Ties share the gradient equally (the mean of the subgradients).
+    kept = kept_shape(x.shape, axis)
+    mask = data(x) == data(ans).reshape(kept)
+    share = (mask / mask.sum(axis=axis, keepdims=True)).astype(g.dtype)
+    return g.reshape(kept) * share
+
+
+SUM = Op("sum", lambda g, ans, x, axis, keepdims: _spread(g, x.shape, axis),
+         domain=D.reduction())
+MEAN = Op("mean", lambda g, ans, x, axis, keepdims:
+          _spread(g, x.shape, axis) * (1.0 / builtins.max(_count(x.shape, axis), 1)),
+          domain=D.reduction())
+MAX = Op("max", _max_rule, domain=D.reduction(distinct=True))
+MIN = Op("min", _max_rule, domain=D.reduction(distinct=True))
+VAR = Op("var", lambda g, ans, x, axis, keepdims, ddof:
+         _spread(g, x.shape, axis) * (x - np.mean(x, axis=axis, keepdims=True))
+         * (2.0 / (_count(x.shape, axis) - ddof)),
+         domain=D.reduction(ddof=0))
+LOGSUMEXP = Op("logsumexp", lambda g, ans, x, axis, keepdims:
+               g.reshape(kept_shape(x.shape, axis))
+               * np.exp(x - ans.reshape(kept_shape(x.shape, axis))),
+               domain=D.reduction())
+
+
+@register(SUM)
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Sum over `axis` (all axes when None). Gradient: g spread over the summed axes."""
+    return _reduction(SUM, np.sum, x, axis, keepdims)
+
+
+@register(MEAN)
+def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Mean over `axis`. Gradient: g / n spread over the reduced axes."""
+    return _reduction(MEAN, np.mean, x, axis, keepdims)
+
+
+@register(MAX)
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Largest value over `axis`. Gradient: g to the maximal entries (ties share it)."""
+    return _reduction(MAX, np.max, x, axis, keepdims)
+
+
+@register(MIN)
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Smallest value over `axis`. Gradient: g to the minimal entries (ties share it)."""
+    return _reduction(MIN, np.min, x, axis, keepdims)
+
+
+@register(VAR)
+def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Variance over `axis` with ``ddof`` (0: population, 1: sample, PyTorch's default).
+    Gradient: g * 2 (x - mean) / (n - ddof)."""
+    return _reduction(VAR, np.var, x, axis, keepdims, ddof=ddof)
+
+
+@composite("std", D.reduction(low=-3.0, high=3.0, ddof=0))
+def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Standard deviation: sqrt(var)."""
+    return sqrt(var(x, axis, keepdims, ddof))
+
+
+def _logsumexp(a: np.ndarray, axis: Optional[tuple], keepdims: bool) -> np.ndarray:
+    # Shift by the max so exp never overflows; an all -inf slice keeps shift 0 (result -inf).
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else out.reshape([s for i, s in enumerate(a.shape)
+                                              if axis is not None and i not in axis])
+
+
+@register(LOGSUMEXP)
+def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) over `axis`, stable for any magnitude. Gradient: g * softmax(x)."""
+    return _reduction(LOGSUMEXP, _logsumexp, x, axis, keepdims)
+
+
+def _one_axis(name: str, x: Tensor, axis: int) -> int:
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{name}: axis must be an int, got {axis!r}")
+    ax = norm_axis(name, axis, x.data.ndim, x.data.shape)
+    assert ax is not None
+    return ax[0]
+
+
+SOFTMAX = Op("softmax", lambda g, ans, x, axis:
+             ans * (g - (g * ans).sum(axis=axis, keepdims=True)), domain=D.along_axis())
+LOG_SOFTMAX = Op("log_softmax", lambda g, ans, x, axis:
+                 g - np.exp(ans) * g.sum(axis=axis, keepdims=True), domain=D.along_axis())
+
+
+@register(SOFTMAX)
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along `axis`, shifted by the max so it never overflows.
+    Gradient: s * (g - sum(g * s))."""
+    x = as_tensor(x)
+    ax = _one_axis("softmax", x, axis)
+    e = np.exp(x.data - np.max(x.data, axis=ax, keepdims=True))
+    e /= e.sum(axis=ax, keepdims=True)
+    return record(SOFTMAX, e, (x,), {"axis": ax})
+
+
+@register(LOG_SOFTMAX)
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along `axis`, stable. Gradient: g - softmax(x) * sum(g)."""
+    x = as_tensor(x)
+    ax = _one_axis("log_softmax", x, axis)
+    out = x.data - _logsumexp(x.data, (ax,), True)
+    return record(LOG_SOFTMAX, out, (x,), {"axis": ax})

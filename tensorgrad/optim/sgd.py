@@ -1,0 +1,98 @@
+"""Stochastic gradient descent with optional momentum, dampening, Nesterov and L2 decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, check_hyper
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, PyTorch's algorithm.
+
+    For each parameter ``p`` with gradient ``grad`` (same shape and dtype), every step::
+
+        g = grad + weight_decay * p                          (if weight_decay != 0)
+        if momentum != 0:
+            b = g                                            (first step)
+            b = momentum * b + (1 - dampening) * g           (later steps)
+            g = g + momentum * b   if nesterov   else   b
+        p = p - lr * g
+
+    ``p`` is updated in place and keeps its dtype; the momentum buffer ``b`` (state
+    ``"momentum_buffer"``) has the shape and dtype of ``p``.
+
+    Args:
+        params: parameters, or dicts ``{"params": [...], "lr": ..., ...}`` (param groups).
+        lr: learning rate, ``>= 0``.
+        momentum: momentum factor ``mu >= 0``.
+        dampening: dampening of the gradient's contribution to the momentum buffer.
+        weight_decay: L2 penalty coefficient, ``>= 0``.
+        nesterov: use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
+    """
+
+    _optional_state = frozenset({"momentum_buffer"})
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+        )
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        check_hyper("SGD", group, "lr", group["lr"] >= 0, ">= 0")
+        check_hyper("SGD", group, "momentum", group["momentum"] >= 0, ">= 0")
+        check_hyper("SGD", group, "weight_decay", group["weight_decay"] >= 0, ">= 0")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "SGD: nesterov=True requires momentum > 0 and dampening == 0, got "
+                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
+            )
+
+    def _update(
+        self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        lr = float(group["lr"])
+        mu = float(group["momentum"])
+        wd = float(group["weight_decay"])
+        g = grad
+        if wd != 0:
+            g = self._scratch(p, 1)
+            np.multiply(p, wd, out=g)
+            g += grad
+        step = self._scratch(p, 0)
+        if mu != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(g, dtype=p.dtype, copy=True)
+            else:
+                buf *= mu
+                damp = float(group["dampening"])
+                if damp != 0:
+                    np.multiply(g, 1.0 - damp, out=step)
+                    buf += step
+                else:
+                    buf += g
+            if group["nesterov"]:
+                np.multiply(buf, mu, out=step)
+                step += g
+                g = step
+            else:
+                g = buf
+        np.multiply(g, lr, out=step)
+        p -= step

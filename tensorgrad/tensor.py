@@ -1,0 +1,361 @@
+"""The Tensor: a numpy array, its gradient, and its link into the computation graph.
+
+Operations live in `tensorgrad.ops` (one module per family); the methods and operators here
+are thin sugar over them, so every op is defined, and differentiated, in exactly one place.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional, Sequence, Union
+
+import numpy as np
+
+from . import dtypes
+from .autograd import op as _opmod
+
+ArrayLike = Union["Tensor", np.ndarray, float, int, bool, Sequence[Any]]
+Axis = Union[int, Sequence[int], None]
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``Tensor(data, requires_grad=False, dtype=None)``: Python floats (and lists of them) become
+    ``tg.get_default_dtype()`` (float32 unless changed); numpy arrays keep their dtype; ints
+    and bools stay integer/bool and cannot require grad. The data is copied.
+
+    Graph slots: ``_op`` is the `Op` that produced this tensor (None for a leaf), ``_inputs``
+    the tensors it was computed from and ``_params`` the op's non-tensor arguments (axis,
+    shape, index ...). A backward pass without ``retain_graph`` replaces ``_op`` by ``FREED``
+    and drops the rest, so intermediate arrays die as soon as the user lets go of them.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_op", "_inputs", "_params", "_retain",
+                 "__weakref__")
+
+    # numpy defers to our operators (ndarray + Tensor -> Tensor) and to __array_ufunc__.
+    __array_priority__ = 1000
+
+    data: np.ndarray
+    grad: Optional[np.ndarray]
+    requires_grad: bool
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        arr = dtypes.to_array(data.data if isinstance(data, Tensor) else data, dtype)
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(
+                f"tensor: requires_grad=True needs a floating dtype, got {arr.dtype}: only "
+                "floating point tensors can have gradients (pass dtype=np.float32 or float data)"
+            )
+        self.data = arr
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._op = None
+        self._inputs = None
+        self._params = None
+
+    # ---------------------------------------------------------------- array attributes
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (not the output of a recorded op)."""
+        return self._op is None
+
+    @property
+    def grad_fn(self) -> Optional[str]:
+        """Name of the op that produced this tensor, or None for a leaf."""
+        return None if self._op is None else self._op.name
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (the matrix transpose for 2-D)."""
+        return _ops.transpose(self)
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted, got shape "
+                             f"{self.data.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut off from the graph."""
+        return _const(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf; returns self."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: only floating point tensors can require "
+                            f"gradients, got {self.data.dtype}")
+        if not requires_grad and self._op is not None:
+            raise RuntimeError("requires_grad_: cannot turn off grad on a non-leaf tensor; "
+                               "use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor during backward (leaves always keep it)."""
+        self._retain = True
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets ``.grad`` to None)."""
+        self.grad = None
+
+    def backward(self, grad: Any = None, retain_graph: Optional[bool] = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        `grad` is dL/d(self) with self's shape; it may be omitted only for a one-element tensor.
+        The graph is freed afterwards unless ``retain_graph=True`` (which is the default
+        when ``create_graph=True``).
+        """
+        from .autograd.engine import backward
+
+        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    # ---------------------------------------------------------------- conversions
+    def astype(self, dtype: Any) -> Tensor:
+        """Cast to `dtype` (differentiable between float dtypes)."""
+        return _ops.astype(self, dtype)
+
+    def float(self) -> Tensor:
+        return _ops.astype(self, np.float32)
+
+    def double(self) -> Tensor:
+        return _ops.astype(self, np.float64)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _ops.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _ops.array_function(func, args, kwargs)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype != dtypes.get_default_dtype() and self.data.dtype.kind == "f" \
+                or self.data.dtype.kind not in "fib":
+            extra += f", dtype={self.data.dtype}"
+        if self._op is not None:
+            extra += f", grad_fn=<{self._op.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad:
+            raise RuntimeError("setitem: in-place assignment to a tensor that requires grad "
+                               "would corrupt the graph; assign to .data or use tg.where")
+        self.data[_ops.index_data(index)] = value.data if isinstance(value, Tensor) else value
+
+    # ---------------------------------------------------------------- operators
+    def __add__(self, other: Any) -> Tensor: return _ops.add(self, other)
+    def __radd__(self, other: Any) -> Tensor: return _ops.add(other, self)
+    def __sub__(self, other: Any) -> Tensor: return _ops.sub(self, other)
+    def __rsub__(self, other: Any) -> Tensor: return _ops.sub(other, self)
+    def __mul__(self, other: Any) -> Tensor: return _ops.mul(self, other)
+    def __rmul__(self, other: Any) -> Tensor: return _ops.mul(other, self)
+    def __truediv__(self, other: Any) -> Tensor: return _ops.div(self, other)
+    def __rtruediv__(self, other: Any) -> Tensor: return _ops.div(other, self)
+    def __pow__(self, other: Any) -> Tensor: return _ops.pow(self, other)
+    def __rpow__(self, other: Any) -> Tensor: return _ops.pow(other, self)
+    def __matmul__(self, other: Any) -> Tensor: return _ops.matmul(self, other)
+    def __rmatmul__(self, other: Any) -> Tensor: return _ops.matmul(other, self)
+    def __neg__(self) -> Tensor: return _ops.neg(self)
+    def __pos__(self) -> Tensor: return self
+    def __abs__(self) -> Tensor: return _ops.abs(self)
+    def __lt__(self, other: Any) -> Tensor: return _ops.lt(self, other)
+    def __le__(self, other: Any) -> Tensor: return _ops.le(self, other)
+    def __gt__(self, other: Any) -> Tensor: return _ops.gt(self, other)
+    def __ge__(self, other: Any) -> Tensor: return _ops.ge(self, other)
+    def __eq__(self, other: Any) -> Tensor: return _ops.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor: return _ops.ne(self, other)  # type: ignore[override]
+    def __invert__(self) -> Tensor: return _ops.logical_not(self)
+    def __and__(self, other: Any) -> Tensor: return _ops.logical_and(self, other)
+    def __or__(self, other: Any) -> Tensor: return _ops.logical_or(self, other)
+    def __getitem__(self, index: Any) -> Tensor: return _ops.getitem(self, index)
+
+    # ---------------------------------------------------------------- elementwise methods
+    def exp(self) -> Tensor: return _ops.exp(self)
+    def log(self) -> Tensor: return _ops.log(self)
+    def sqrt(self) -> Tensor: return _ops.sqrt(self)
+    def abs(self) -> Tensor: return _ops.abs(self)
+    def tanh(self) -> Tensor: return _ops.tanh(self)
+    def sigmoid(self) -> Tensor: return _ops.sigmoid(self)
+    def relu(self) -> Tensor: return _ops.relu(self)
+    def sin(self) -> Tensor: return _ops.sin(self)
+    def cos(self) -> Tensor: return _ops.cos(self)
+
+    def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
+        return _ops.clip(self, lo, hi)
+
+    clamp = clip
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.mean(self, axis, keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.max(self, axis, keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.min(self, axis, keepdims)
+
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return _ops.var(self, axis, keepdims, ddof)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return _ops.std(self, axis, keepdims, ddof)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return _ops.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return _ops.log_softmax(self, axis)
+
+    def argmax(self, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
+        return _const(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdims)))
+
+    def argmin(self, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
+        return _const(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims)))
+
+    # ---------------------------------------------------------------- shape
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, *shape)
+
+    view = reshape
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """No axes: reverse them. Two axes: swap those two (as in PyTorch). All axes: permute."""
+        return _ops.transpose(self, *axes)
+
+    def permute(self, *axes: Any) -> Tensor:
+        return _ops.permute(self, *axes)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return _ops.swapaxes(self, axis1, axis2)
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        return _ops.flatten(self, start_axis, end_axis)
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        return _ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return _ops.unsqueeze(self, axis)
+
+    def expand(self, *shape: Any) -> Tensor:
+        return _ops.expand(self, *shape)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return _ops.broadcast_to(self, shape)
+
+    def matmul(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+
+_opmod.Tensor = Tensor
+_new = object.__new__
+
+
+def _const(data: np.ndarray) -> Tensor:
+    """A Tensor around `data` (no copy) that needs no gradient: the cheap internal constructor."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = False
+    t._op = None
+    t._inputs = None
+    t._params = None
+    return t
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Make a leaf Tensor (same arguments as ``Tensor``); the data is copied."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def as_tensor(data: Any) -> Tensor:
+    """`data` itself when it is a Tensor, else a constant Tensor (numpy arrays are not copied)."""
+    if isinstance(data, Tensor):
+        return data
+    return _const(dtypes.to_array(data, copy=False))
+
+
+def operand(value: Any, like: Tensor) -> Tensor:
+    """The other operand of a binary op as a Tensor.
+
+    Python numbers are "weak", as in PyTorch: they take the tensor's dtype (2.0 * float32 ->
+    float32), except that a float with an integer/bool tensor gives the default float dtype.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (float, int)) and not isinstance(value, np.generic) or \
+            isinstance(value, (np.floating, np.integer, np.bool_)):
+        kind = like.data.dtype.kind
+        if isinstance(value, (float, np.floating)):
+            dtype = like.data.dtype if kind == "f" else dtypes.get_default_dtype()
+        elif isinstance(value, (bool, np.bool_)):
+            dtype = like.data.dtype
+        else:
+            dtype = like.data.dtype if kind in "fiu" else np.dtype(np.int64)
+        return _const(np.asarray(value, dtype=dtype))
+    return _const(dtypes.to_array(value, copy=False))
+
+
+from . import ops as _ops  # noqa: E402  (the ops import Tensor from here)
