@@ -1,0 +1,31 @@
+"""Data loading for tensorgrad: mini-batches, the embedded digits, MNIST IDX files, toys.
+
+``DataLoader`` turns numpy arrays (or Tensors) into shuffled mini-batches of Tensors;
+the loaders and helpers return plain numpy arrays.
+
+The embedded ``digits.csv.gz`` is the UCI "Optical Recognition of Handwritten Digits"
+test set (E. Alpaydin, C. Kaynak, 1998; UCI Machine Learning Repository; CC BY 4.0);
+see ``DIGITS_README.md`` next to it.
+"""
+
+from __future__ import annotations
+
+from .datasets import (
+    load_digits,
+    load_mnist,
+    make_regression_toy,
+    read_idx,
+    standardize,
+    train_test_split,
+)
+from .loader import DataLoader
+
+__all__ = [
+    "DataLoader",
+    "load_digits",
+    "load_mnist",
+    "make_regression_toy",
+    "read_idx",
+    "standardize",
+    "train_test_split",
+]
