@@ -47,23 +47,28 @@ def _check_inputs(name: str, inputs: tuple) -> list:
 
 
 def _numeric_columns(fn: Callable, inputs: tuple, k: int, eps: float) -> np.ndarray:
-    """d(all outputs, flattened)/d(input k), shape (n_out, input size), by central differences."""
-    from ..tensor import Tensor
+    """d(all outputs, flattened)/d(input k), shape (n_out, input size), by central differences.
 
+    The input is perturbed in place and restored, so tensors that `fn` reaches by other means
+    than its arguments (a module's parameters) are perturbed too.
+    """
     x = inputs[k]
-    base = x.data
+    if not (x.data.flags.writeable and x.data.flags.c_contiguous):
+        x.data = np.array(x.data)
+    flat = x.data.reshape(-1)  # a view: writes reach x.data
     cols = []
     with grad_mode.no_grad():
-        for i in range(base.size):
+        for i in range(flat.size):
+            orig = flat[i]
             vals = []
-            for sign in (1.0, -1.0):
-                pert = base.copy()
-                pert.flat[i] += sign * eps
-                args = list(inputs)
-                args[k] = Tensor(pert, requires_grad=True)
-                outs = _float_outputs(fn(*args))
-                vals.append(np.concatenate([o.data.ravel() for o in outs]) if outs
-                            else np.zeros(0))
+            for step in (eps, -eps):
+                flat[i] = orig + step
+                try:  # copy the outputs before restoring: they may be views of the input
+                    outs = _float_outputs(fn(*inputs))
+                    vals.append(np.concatenate([o.data.ravel().astype(np.float64) for o in outs])
+                                if outs else np.zeros(0))
+                finally:
+                    flat[i] = orig
             cols.append((vals[0] - vals[1]) / (2 * eps))
     return np.stack(cols, axis=1) if cols else np.zeros((0, 0))
 
@@ -94,13 +99,15 @@ def _analytic_rows(outs: list, inputs: tuple, diff: list) -> list:
 
 
 def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+              rtol: float = 1e-3, raise_exception: bool = True,
+              names: Optional[Sequence[str]] = None) -> bool:
     """True if the engine's gradient of ``fn(*inputs)`` matches central finite differences.
 
     `fn` returns a Tensor or a tuple of Tensors; every float64 input with requires_grad is
     checked, element by element: ``|analytic - numeric| <= atol + rtol * |numeric|``. On a
     mismatch raises `GradcheckError` naming the input, the worst index, both values and both
-    errors (or returns False with ``raise_exception=False``).
+    errors (or returns False with ``raise_exception=False``). `names` labels the inputs in
+    that message (e.g. parameter names).
     """
     inputs = _as_tuple(inputs)
     diff = _check_inputs("gradcheck", inputs)
@@ -108,6 +115,8 @@ def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: floa
         outs = _float_outputs(fn(*inputs))
     analytic = _analytic_rows(outs, inputs, diff)
     for k, a in zip(diff, analytic):
+        if inputs[k].data.size == 0:
+            continue
         n = _numeric_columns(fn, inputs, k, eps)
         if n.shape != a.shape:
             raise GradcheckError(f"gradcheck: outputs changed size when input {k} was perturbed")
@@ -119,7 +128,8 @@ def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: floa
             av, nv = a[r, c], n[r, c]
             ab = abs(av - nv)
             rel = ab / abs(nv) if nv != 0 else float("inf")
-            msg = (f"gradcheck: gradient mismatch for input {k} (shape {inputs[k].shape}) at "
+            label = f"input {k}" if names is None else f"{names[k]!r} (input {k})"
+            msg = (f"gradcheck: gradient mismatch for {label} (shape {inputs[k].shape}) at "
                    f"index {tuple(int(i) for i in idx)}, output element {r}: analytic {av!r}, "
                    f"numeric {nv!r}; absolute error {ab:.3g} (atol {atol}), relative error "
                    f"{rel:.3g} (rtol {rtol})")

@@ -141,12 +141,14 @@ _new = object.__new__
 Tensor: Any = None
 
 
-def composite(name: str, domain: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def composite(name: str, domain: Callable[..., Any],
+              call: Optional[Callable[..., Any]] = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a public function built from other ops (no rule of its own) for the gradient
-    property tests, so that every differentiable function users can call is checked."""
+    property tests, so that every differentiable function users can call is checked. `call`
+    adapts the test's ``fn(*inputs, **params)`` convention when the signature differs."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        Op(name, domain=domain).fn = fn
+        Op(name, domain=domain).fn = call or fn
         return fn
 
     return deco

@@ -1,7 +1,7 @@
 """Every op, one module per family. Each op's forward, gradient rule and test domain sit
 together; `tensorgrad.autograd.op.OPS` lists them for the property tests."""
 from .elementwise import (
-    abs, add, astype, clip, cos, div, eq, exp, ge, gelu, gt, le, leaky_relu, log, logical_and,
+    abs, add, astype, clip, cos, div, eq, exp, ge, gelu, gelu_grad, gt, le, leaky_relu, log, logical_and,
     logical_not, logical_or, lt, maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sign, sin,
     sqrt, sub, tanh, where,
 )
@@ -15,7 +15,7 @@ from .shape import (
 )
 
 __all__ = [
-    "abs", "add", "astype", "clip", "cos", "div", "eq", "exp", "ge", "gelu", "gt", "le",
+    "abs", "add", "astype", "clip", "cos", "div", "eq", "exp", "ge", "gelu", "gelu_grad", "gt", "le",
     "leaky_relu", "log", "logical_and", "logical_not", "logical_or", "lt", "maximum",
     "minimum", "mul", "ne", "neg", "pow", "relu", "sigmoid", "sign", "sin", "sqrt", "sub",
     "tanh", "where", "array_function", "array_ufunc", "linear", "matmul",

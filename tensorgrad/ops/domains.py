@@ -39,11 +39,13 @@ def binary(low: float = -3.0, high: float = 3.0, low_b: Any = None, high_b: Any 
     return domain
 
 
-def reduction(low: float = -3.0, high: float = 3.0, distinct: bool = False, **extra: Any) -> Domain:
-    """One array and a valid ``axis`` (int, tuple or None) with ``keepdims``."""
+def reduction(low: float = -3.0, high: float = 3.0, distinct: bool = False, min_side: int = 1,
+              **extra: Any) -> Domain:
+    """One array and a valid ``axis`` (int, tuple or None) with ``keepdims``; `distinct` spaces
+    the values apart (no ties), `min_side` sets the smallest axis length."""
 
     def domain(draw: Any, s: Any) -> Any:
-        shape = draw(s.shapes())
+        shape = draw(s.shapes(min_dims=int(min_side > 1), min_side=min_side))
         x = draw(s.arrays(shape, low=low, high=high, unique=distinct))
         axis, keepdims = draw(s.axes(len(shape)))
         return [x], {"axis": axis, "keepdims": keepdims, **extra}

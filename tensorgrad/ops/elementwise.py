@@ -149,9 +149,36 @@ def _gelu_grad(x: Any, approximate: str) -> Any:
     return cdf + x * pdf
 
 
-GELU = Op("gelu", lambda g, ans, x, approximate: g * _gelu_grad(x, approximate),
-          domain=lambda draw, s: ([draw(s.arrays(draw(s.shapes())))],
-                                  {"approximate": draw(s.sampled_from(["none", "tanh"]))}))
+def _gelu_grad2(x: Any, approximate: str) -> Any:
+    # Written without erf or sign so that it is smooth everywhere, including at 0.
+    if approximate == "tanh":
+        c, k = math.sqrt(2 / math.pi), 0.044715
+        th = np.tanh(c * (x + k * x * x * x))
+        du = c * (1 + 3 * k * x * x)
+        sech2 = 1 - th * th
+        return sech2 * du + 0.5 * x * sech2 * (6 * c * k * x - 2 * th * du * du)
+    return np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi)) * (2 - x * x)
+
+
+def _gelu_domain(draw: Any, s: Any) -> Any:
+    return [draw(s.arrays(draw(s.shapes())))], {"approximate": draw(s.sampled_from(["none", "tanh"]))}
+
+
+# d gelu / dx as an op of its own: its rule (the second derivative) is smooth, whereas
+# differentiating through the erf polynomial's |x| would give a wrong value at exactly 0.
+GELU_GRAD = Op("gelu_grad", lambda g, ans, x, approximate: g * _gelu_grad2(x, approximate),
+               domain=_gelu_domain)
+GELU = Op("gelu", lambda g, ans, x, approximate: g * (
+    gelu_grad(x, approximate) if isinstance(x, Tensor) else _gelu_grad(x, approximate)),
+    domain=_gelu_domain)
+
+
+@register(GELU_GRAD)
+def gelu_grad(x: Any, approximate: str = "none") -> Tensor:
+    """The derivative of `gelu` (used by its gradient rule under create_graph)."""
+    x = as_tensor(x)
+    return record(GELU_GRAD, np.asarray(_gelu_grad(x.data, approximate), x.data.dtype), (x,),
+                  {"approximate": approximate})
 
 
 @register(GELU)

@@ -89,7 +89,7 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     return _reduction(VAR, np.var, x, axis, keepdims, ddof=ddof)
 
 
-@composite("std", D.reduction(low=-3.0, high=3.0, ddof=0))
+@composite("std", D.reduction(distinct=True, min_side=2, ddof=0))  # var > 0: sqrt is smooth
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Standard deviation: sqrt(var)."""
     return sqrt(var(x, axis, keepdims, ddof))

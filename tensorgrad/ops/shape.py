@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..autograd.op import Op, VariadicOp, record, register
+from ..autograd.op import Op, VariadicOp, composite, record, register
 from ..tensor import Axis, Tensor, as_tensor
 from ._util import AxisError, IndexOutOfRange, fail, norm_axis
 
@@ -37,12 +37,32 @@ def _reshape(x: Tensor, shape: tuple) -> Tensor:
     return record(RESHAPE, out, (x,), {"shape": shape})
 
 
-@register(RESHAPE)
 def reshape(x: Any, *shape: Any) -> Tensor:
     """The same data in a new shape (one entry may be -1). Gradient: g reshaped back."""
     return _reshape(as_tensor(x), _shape_arg(shape))
 
 
+RESHAPE.fn = lambda x, shape: reshape(x, shape)
+
+
+def _flatten_domain(draw: Any, s: Any) -> Any:
+    shape = draw(s.shapes(min_dims=1))
+    a, b = sorted((draw(s.integers(0, len(shape) - 1)), draw(s.integers(0, len(shape) - 1))))
+    return [draw(s.arrays(shape))], {"start_axis": a, "end_axis": b}
+
+
+def _squeeze_domain(draw: Any, s: Any) -> Any:
+    shape = draw(s.shapes(min_side=1, max_side=2))
+    axis = draw(s.sampled_from([None] + list(range(-len(shape), len(shape)))))
+    return [draw(s.arrays(shape))], {"axis": axis}
+
+
+def _unsqueeze_domain(draw: Any, s: Any) -> Any:
+    shape = draw(s.shapes())
+    return [draw(s.arrays(shape))], {"axis": draw(s.integers(-len(shape) - 1, len(shape)))}
+
+
+@composite("flatten", _flatten_domain)
 def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     """Merge axes start_axis..end_axis into one (all of them by default)."""
     x = as_tensor(x)
@@ -56,6 +76,7 @@ def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     return _reshape(x, s[:lo] + (int(np.prod(s[lo:hi + 1])),) + s[hi + 1:])
 
 
+@composite("squeeze", _squeeze_domain)
 def squeeze(x: Any, axis: Axis = None) -> Tensor:
     """Drop axes of length 1 (all of them, or those in `axis`; others are left, as in PyTorch)."""
     x = as_tensor(x)
@@ -64,6 +85,7 @@ def squeeze(x: Any, axis: Axis = None) -> Tensor:
     return _reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in drop))
 
 
+@composite("unsqueeze", _unsqueeze_domain)
 def unsqueeze(x: Any, axis: int) -> Tensor:
     """Insert an axis of length 1 at position `axis` (-ndim-1 <= axis <= ndim)."""
     x = as_tensor(x)
@@ -84,7 +106,6 @@ PERMUTE = Op("permute", lambda g, ans, x, axes: np.transpose(g, tuple(np.argsort
              domain=_permute_domain)
 
 
-@register(PERMUTE)
 def permute(x: Any, *axes: Any) -> Tensor:
     """Reorder the axes: output axis i is input axis axes[i]. Gradient: the inverse order."""
     x = as_tensor(x)
@@ -97,6 +118,24 @@ def permute(x: Any, *axes: Any) -> Tensor:
     return record(PERMUTE, x.data.transpose(perm), (x,), {"axes": perm})
 
 
+PERMUTE.fn = lambda x, axes: permute(x, axes)
+
+
+def _swap_domain(draw: Any, s: Any) -> Any:
+    shape = draw(s.shapes(min_dims=1))
+    n = len(shape)
+    return [draw(s.arrays(shape))], {"axis1": draw(s.integers(-n, n - 1)),
+                                     "axis2": draw(s.integers(-n, n - 1))}
+
+
+def _transpose_domain(draw: Any, s: Any) -> Any:
+    shape = draw(s.shapes())
+    n = len(shape)
+    axes = draw(s.sampled_from([(), tuple(range(n))[::-1]] + ([(0, n - 1)] if n >= 2 else [])))
+    return [draw(s.arrays(shape))], {"axes": axes}
+
+
+@composite("swapaxes", _swap_domain)
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes."""
     x = as_tensor(x)
@@ -108,6 +147,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     return permute(x, tuple(perm))
 
 
+@composite("transpose", _transpose_domain, call=lambda x, axes: transpose(x, *axes))
 def transpose(x: Any, *axes: Any) -> Tensor:
     """No axes: reverse the axes (matrix transpose). Two axes: swap them, as PyTorch's
     ``transpose(dim0, dim1)``. Otherwise a full permutation, as numpy's ``transpose``."""
@@ -144,6 +184,17 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     return record(BROADCAST, out, (x,), {"shape": shape})
 
 
+def _expand_domain(draw: Any, s: Any) -> Any:
+    small, big = draw(s.broadcastable_shapes(2))
+    target = list(np.broadcast_shapes(small, big))
+    off = len(target) - len(small)
+    keep = [i for i in range(off, len(target)) if draw(s.booleans())]
+    for i in keep:
+        target[i] = -1 if small[i - off] == target[i] else target[i]
+    return [draw(s.arrays(small))], {"shape": tuple(target)}
+
+
+@composite("expand", _expand_domain, call=lambda x, shape: expand(x, *shape))
 def expand(x: Any, *shape: Any) -> Tensor:
     """PyTorch's ``expand``: like broadcast_to, where -1 keeps that axis' length."""
     x = as_tensor(x)
