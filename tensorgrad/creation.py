@@ -41,13 +41,13 @@ def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool =
 
 def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype, unless given) of `x`."""
-    a = getattr(x, "data", np.asarray(x))
+    a = x.data if isinstance(x, Tensor) else np.asarray(x)
     return _leaf(np.zeros(a.shape, a.dtype if dtype is None else dtype), requires_grad)
 
 
 def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype, unless given) of `x`."""
-    a = getattr(x, "data", np.asarray(x))
+    a = x.data if isinstance(x, Tensor) else np.asarray(x)
     return _leaf(np.ones(a.shape, a.dtype if dtype is None else dtype), requires_grad)
 
 

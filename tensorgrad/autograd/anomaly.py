@@ -27,7 +27,7 @@ def _user_site() -> str:
 
 
 def _bad(a: Any) -> bool:
-    a = getattr(a, "data", a)
+    a = a.data if isinstance(a, _op.Tensor) else a
     return isinstance(a, np.ndarray) and a.dtype.kind == "f" and not np.all(np.isfinite(a))
 
 

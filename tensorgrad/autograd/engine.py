@@ -72,7 +72,7 @@ def _own(g: Any, incoming: Any, dtype: np.dtype) -> np.ndarray:
     shared: a pass-through of the incoming gradient, a view, or a Tensor's data)."""
     if type(g) is np.ndarray and g is not incoming and g.base is None and g.flags.writeable:
         return g
-    return np.array(getattr(g, "data", g), dtype=dtype)
+    return np.array(_data(g), dtype=dtype)
 
 
 def _seed(root: Any, grad: Any, create_graph: bool) -> Any:
@@ -94,7 +94,7 @@ def _seed(root: Any, grad: Any, create_graph: bool) -> Any:
         g = np.ones(root.data.shape, dtype=root.data.dtype)
     else:
         g = grad if (create_graph and isinstance(grad, Tensor)) else np.asarray(
-            getattr(grad, "data", grad), dtype=root.data.dtype)
+            _data(grad), dtype=root.data.dtype)
         if g.shape != root.data.shape:
             raise ValueError(f"backward: grad of shape {g.shape} does not match the output's "
                              f"shape {root.shape}")
@@ -152,7 +152,8 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
 
 
 def _data(g: Any) -> Any:
-    return getattr(g, "data", g)
+    """The array of a Tensor; anything else as it is (ndarray.data is a memoryview!)."""
+    return g.data if isinstance(g, _op.Tensor) else g
 
 
 def _deliver(leaf: Any, g: Any, incoming: Any, capture: Optional[dict], create_graph: bool) -> None:

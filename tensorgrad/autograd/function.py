@@ -23,6 +23,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from . import grad_mode
+from . import op as _op
 from .op import Op, record
 
 
@@ -35,7 +36,7 @@ class Context:
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays (or None) for backward; read them back as ``ctx.saved_tensors``."""
-        self.saved_tensors = tuple(getattr(a, "data", a) for a in arrays)
+        self.saved_tensors = tuple(a.data if isinstance(a, _op.Tensor) else a for a in arrays)
 
 
 class _FunctionOp(Op):

@@ -21,8 +21,14 @@ from ._util import data, fail
 def _pair(a: Any, b: Any) -> tuple:
     """Both operands of a binary op as Tensors (Python numbers are weakly typed)."""
     if isinstance(a, Tensor):
-        return a, (b if isinstance(b, Tensor) else operand(b, a))
+        if isinstance(b, Tensor):
+            return a, b
+        if isinstance(b, float) and a.data.dtype.kind != "f":
+            a = _const(a.data.astype(dtypes.get_default_dtype()))  # int tensor * 1.5 -> float32
+        return a, operand(b, a)
     b = b if isinstance(b, Tensor) else as_tensor(b)
+    if isinstance(a, float) and b.data.dtype.kind != "f":
+        b = _const(b.data.astype(dtypes.get_default_dtype()))
     return operand(a, b), b
 
 
