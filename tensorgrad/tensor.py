@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Optional, Sequence, Union
 
+import builtins
+
 import numpy as np
 
 from . import dtypes
@@ -38,6 +40,9 @@ class Tensor:
     data: np.ndarray
     grad: Optional[np.ndarray]
     requires_grad: bool
+    _op: Any
+    _inputs: Optional[tuple]
+    _params: Optional[dict]
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         arr = dtypes.to_array(data.data if isinstance(data, Tensor) else data, dtype)
@@ -166,7 +171,7 @@ class Tensor:
     def __bool__(self) -> bool:
         return bool(self.data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.data)
 
     def __int__(self) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 from . import op as _op
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_sites: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+_sites: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
 def _user_site() -> str:
@@ -53,7 +53,7 @@ class detect_anomaly:
         self.check_nan = check_nan
         self._prev: list = []
 
-    def __enter__(self) -> "detect_anomaly":
+    def __enter__(self) -> detect_anomaly:
         self._prev.append(_op.anomaly_hook)
         if self.check_nan:
             _op.anomaly_hook = _hook

@@ -11,7 +11,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from . import grad_mode
 from . import op as _op
 from .op import FREED
 
-TensorOrSeq = Union[Any, Sequence[Any]]
+TensorOrSeq = Any  # a Tensor or a sequence of them
 
 _FREED_MSG = (
     "backward: trying to backward through the graph a second time (or after its saved values "
@@ -91,7 +91,7 @@ def _seed(root: Any, grad: Any, create_graph: bool) -> Any:
                 f"output has shape {root.shape}. Pass grad= (dL/d output) of that shape, or "
                 "reduce it first (e.g. .sum())."
             )
-        g = np.ones(root.data.shape, dtype=root.data.dtype)
+        g: Any = np.ones(root.data.shape, dtype=root.data.dtype)
     else:
         g = grad if (create_graph and isinstance(grad, Tensor)) else np.asarray(
             _data(grad), dtype=root.data.dtype)
@@ -222,9 +222,9 @@ def grad(outputs: TensorOrSeq, inputs: TensorOrSeq, grad_outputs: Any = None,
             run_backward(outs, seeds, retain, True, capture)
     else:
         run_backward(outs, seeds, retain, False, capture)
-    result = []
+    result: list = []
     for i, x in enumerate(ins):
-        g = capture[id(x)]
+        g: Any = capture[id(x)]
         if g is None:
             if not allow_unused:
                 raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used to compute "

@@ -44,9 +44,9 @@ class _FunctionOp(Op):
 
     __slots__ = ("function",)
 
-    def __init__(self, function: type) -> None:
+    def __init__(self, function: Any) -> None:
         super().__init__(function.__name__)
-        self.function = function
+        self.function: Any = function
 
     def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
                  inputs: Sequence[Any]) -> list:
@@ -64,7 +64,7 @@ class _FunctionOp(Op):
             )
         if len(grads) == nargs:
             grads = [grads[i] for i in positions]
-        result = []
+        result: list = []
         for gi, p in zip(grads, inputs):
             if gi is None or not p.requires_grad:
                 result.append(None)

@@ -79,7 +79,7 @@ def _analytic_rows(outs: list, inputs: tuple, diff: list) -> list:
     n_out = int(np.sum(sizes))
     jac = [np.zeros((n_out, inputs[k].data.size)) for k in diff]
     row = 0
-    for j, o in enumerate(outs):
+    for _j, o in enumerate(outs):
         for e in range(o.data.size):
             if o.requires_grad:
                 seed = np.zeros(o.data.shape, dtype=o.data.dtype)

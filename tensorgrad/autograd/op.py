@@ -11,14 +11,11 @@ float dtype: the engine reduces and casts it to the input's shape and dtype in o
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
 from . import grad_mode
-
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
 Rule = Callable[..., Any]
 
@@ -45,9 +42,8 @@ class Op:
         if domain is not None:
             OPS[name] = self
 
-    def backward(
-        self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict], inputs: Sequence[Tensor]
-    ) -> list:
+    def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
+                 inputs: Sequence[Any]) -> list:
         """Gradients for each input (None where the input needs none)."""
         kw = params or _NO_PARAMS
         return [
@@ -60,13 +56,15 @@ class Op:
 
 
 class VariadicOp(Op):
-    """An op over any number of inputs (concatenate, stack): ``rule(i, g, ans, *inputs, **params)``."""
+    """An op over any number of inputs (concatenate, stack).
+
+    Its single rule takes the input's position first: ``rule(i, g, ans, *inputs, **params)``.
+    """
 
     __slots__ = ()
 
-    def backward(
-        self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict], inputs: Sequence[Tensor]
-    ) -> list:
+    def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
+                 inputs: Sequence[Any]) -> list:
         rule = self.rules[0]
         assert rule is not None
         kw = params or _NO_PARAMS
@@ -104,10 +102,10 @@ class _Freed:
 FREED: Any = _Freed()
 
 # Set by tensorgrad.autograd.anomaly while `detect_anomaly()` is active.
-anomaly_hook: Optional[Callable[[Any, Any], None]] = None
+anomaly_hook: Optional[Callable[..., None]] = None
 
 
-def record(op: Any, data: Any, inputs: tuple, params: Optional[dict] = None) -> Tensor:
+def record(op: Any, data: Any, inputs: tuple, params: Optional[dict] = None) -> Any:
     """Wrap `data` (the op's forward result) in a Tensor linked to `inputs` through `op`.
 
     The link is made only when grad mode is on and some input requires grad; otherwise the
@@ -141,8 +139,11 @@ _new = object.__new__
 Tensor: Any = None
 
 
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
 def composite(name: str, domain: Callable[..., Any],
-              call: Optional[Callable[..., Any]] = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              call: Optional[Callable[..., Any]] = None) -> Decorator:
     """Register a public function built from other ops (no rule of its own) for the gradient
     property tests, so that every differentiable function users can call is checked. `call`
     adapts the test's ``fn(*inputs, **params)`` convention when the signature differs."""

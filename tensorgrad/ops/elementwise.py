@@ -77,12 +77,12 @@ def _true_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.true_divide(a, b)
 
 
-add = _binary(ADD, np.add, "a + b, broadcasting. Gradient: g to both.")
-sub = _binary(SUB, np.subtract, "a - b, broadcasting. Gradient: g, -g.")
-mul = _binary(MUL, np.multiply, "a * b, broadcasting. Gradient: g*b, g*a.")
-div = _binary(DIV, _true_divide, "a / b, broadcasting. Gradient: g/b, -g*a/b**2.")
-pow = _binary(POW, np.power, "a ** b, broadcasting. Gradient: g*b*a**(b-1), g*a**b*log(a).")
-neg = _unary(NEG, np.negative, "-x.")
+add: Callable[[Any, Any], Tensor] = _binary(ADD, np.add, "a + b, broadcasting. Gradient: g to both.")
+sub: Callable[[Any, Any], Tensor] = _binary(SUB, np.subtract, "a - b, broadcasting. Gradient: g, -g.")
+mul: Callable[[Any, Any], Tensor] = _binary(MUL, np.multiply, "a * b, broadcasting. Gradient: g*b, g*a.")
+div: Callable[[Any, Any], Tensor] = _binary(DIV, _true_divide, "a / b, broadcasting. Gradient: g/b, -g*a/b**2.")
+pow: Callable[[Any, Any], Tensor] = _binary(POW, np.power, "a ** b, broadcasting. Gradient: g*b*a**(b-1), g*a**b*log(a).")
+neg: Callable[[Any], Tensor] = _unary(NEG, np.negative, "-x.")
 
 # ------------------------------------------------------------------------- unary math
 EXP = Op("exp", lambda g, ans, x: g * ans, domain=D.unary())
@@ -104,22 +104,23 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, r, e * r)
 
 
-exp = _unary(EXP, np.exp, "e**x. Gradient: g*exp(x).")
-log = _unary(LOG, np.log, "Natural log. Gradient: g/x.")
-sqrt = _unary(SQRT, np.sqrt, "Square root. Gradient: g/(2*sqrt(x)).")
-abs = _unary(ABS, np.abs, "|x|. Gradient: g*sign(x) (0 at 0).")
-sin = _unary(SIN, np.sin, "sin x. Gradient: g*cos(x).")
-cos = _unary(COS, np.cos, "cos x. Gradient: -g*sin(x).")
-tanh = _unary(TANH, np.tanh, "tanh x. Gradient: g*(1-tanh(x)**2).")
-sigmoid = _unary(SIGMOID, _sigmoid, "1/(1+e**-x), stable for any x. Gradient: g*s*(1-s).")
-relu = _unary(RELU, lambda x: np.maximum(x, 0), "max(x, 0). Gradient: g where x > 0, else 0.")
+exp: Callable[[Any], Tensor] = _unary(EXP, np.exp, "e**x. Gradient: g*exp(x).")
+log: Callable[[Any], Tensor] = _unary(LOG, np.log, "Natural log. Gradient: g/x.")
+sqrt: Callable[[Any], Tensor] = _unary(SQRT, np.sqrt, "Square root. Gradient: g/(2*sqrt(x)).")
+abs: Callable[[Any], Tensor] = _unary(ABS, np.abs, "|x|. Gradient: g*sign(x) (0 at 0).")
+sin: Callable[[Any], Tensor] = _unary(SIN, np.sin, "sin x. Gradient: g*cos(x).")
+cos: Callable[[Any], Tensor] = _unary(COS, np.cos, "cos x. Gradient: -g*sin(x).")
+tanh: Callable[[Any], Tensor] = _unary(TANH, np.tanh, "tanh x. Gradient: g*(1-tanh(x)**2).")
+sigmoid: Callable[[Any], Tensor] = _unary(SIGMOID, _sigmoid, "1/(1+e**-x), stable for any x. Gradient: g*s*(1-s).")
+relu: Callable[[Any], Tensor] = _unary(RELU, lambda x: np.maximum(x, 0), "max(x, 0). Gradient: g where x > 0, else 0.")
 
 
 def _slope_mask(x: Any, slope: float, like: Any) -> np.ndarray:
     return np.where(data(x) > 0, 1.0, slope).astype(like.dtype)
 
 
-LEAKY_RELU = Op("leaky_relu", lambda g, ans, x, negative_slope: g * _slope_mask(x, negative_slope, g),
+LEAKY_RELU = Op("leaky_relu",
+                lambda g, ans, x, negative_slope: g * _slope_mask(x, negative_slope, g),
                 domain=lambda draw, s: ([draw(s.arrays(draw(s.shapes()), avoid=(0.0,)))],
                                         {"negative_slope": draw(s.floats(0.0, 0.5))}))
 
@@ -167,7 +168,8 @@ def _gelu_grad2(x: Any, approximate: str) -> Any:
 
 
 def _gelu_domain(draw: Any, s: Any) -> Any:
-    return [draw(s.arrays(draw(s.shapes())))], {"approximate": draw(s.sampled_from(["none", "tanh"]))}
+    approximate = draw(s.sampled_from(["none", "tanh"]))
+    return [draw(s.arrays(draw(s.shapes())))], {"approximate": approximate}
 
 
 # d gelu / dx as an op of its own: its rule (the second derivative) is smooth, whereas
@@ -246,9 +248,9 @@ MAXIMUM = Op("maximum", lambda g, ans, a, b: g * _share(a, b, g),
              lambda g, ans, a, b: g * _share(b, a, g), domain=D.binary(distinct=True))
 MINIMUM = Op("minimum", lambda g, ans, a, b: g * _share(b, a, g),
              lambda g, ans, a, b: g * _share(a, b, g), domain=D.binary(distinct=True))
-maximum = _binary(MAXIMUM, np.maximum,
+maximum: Callable[[Any, Any], Tensor] = _binary(MAXIMUM, np.maximum,
                   "Elementwise max of a and b, broadcasting. Ties split the gradient equally.")
-minimum = _binary(MINIMUM, np.minimum,
+minimum: Callable[[Any, Any], Tensor] = _binary(MINIMUM, np.minimum,
                   "Elementwise min of a and b, broadcasting. Ties split the gradient equally.")
 
 
@@ -311,14 +313,14 @@ def _compare(ufunc: Any, name: str) -> Callable[[Any, Any], Tensor]:
     return fn
 
 
-lt = _compare(np.less, "lt")
-le = _compare(np.less_equal, "le")
-gt = _compare(np.greater, "gt")
-ge = _compare(np.greater_equal, "ge")
-eq = _compare(np.equal, "eq")
-ne = _compare(np.not_equal, "ne")
-logical_and = _compare(np.logical_and, "logical_and")
-logical_or = _compare(np.logical_or, "logical_or")
+lt: Callable[[Any, Any], Tensor] = _compare(np.less, "lt")
+le: Callable[[Any, Any], Tensor] = _compare(np.less_equal, "le")
+gt: Callable[[Any, Any], Tensor] = _compare(np.greater, "gt")
+ge: Callable[[Any, Any], Tensor] = _compare(np.greater_equal, "ge")
+eq: Callable[[Any, Any], Tensor] = _compare(np.equal, "eq")
+ne: Callable[[Any, Any], Tensor] = _compare(np.not_equal, "ne")
+logical_and: Callable[[Any, Any], Tensor] = _compare(np.logical_and, "logical_and")
+logical_or: Callable[[Any, Any], Tensor] = _compare(np.logical_or, "logical_or")
 
 
 def logical_not(x: Any) -> Tensor:

@@ -13,7 +13,7 @@ from . import linalg as L
 from . import reduce as R
 from . import shape as S
 
-_UFUNCS = {
+_UFUNCS: dict[Any, Any] = {
     np.add: E.add, np.subtract: E.sub, np.multiply: E.mul, np.true_divide: E.div,
     np.power: E.pow, np.negative: E.neg, np.exp: E.exp, np.log: E.log, np.sqrt: E.sqrt,
     np.absolute: E.abs, np.sin: E.sin, np.cos: E.cos, np.tanh: E.tanh,
@@ -27,7 +27,7 @@ def _reduction(fn: Any) -> Any:
     return lambda a, axis=None, keepdims=False: fn(a, axis, keepdims)
 
 
-_FUNCTIONS = {
+_FUNCTIONS: dict[Any, Any] = {
     np.sum: _reduction(R.sum), np.mean: _reduction(R.mean), np.max: _reduction(R.max),
     np.min: _reduction(R.min), np.amax: _reduction(R.max), np.amin: _reduction(R.min),
     np.reshape: lambda a, shape=None, newshape=None: S.reshape(a, shape or newshape),

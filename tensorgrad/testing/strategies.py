@@ -83,13 +83,15 @@ def int_arrays(shape: Any, low: int, high: int) -> Any:
 def axes(ndim: int) -> Any:
     """(axis, keepdims) pairs valid for `ndim` dimensions: None, an int (maybe negative) or a
     tuple of distinct ints."""
+    single: Any
+    several: Any
     if ndim == 0:
         single = st.nothing()
         several = st.nothing()
     else:
         single = st.integers(-ndim, ndim - 1)
         several = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim,
-                           unique=True).map(tuple)
+                           unique=True).map(lambda v: tuple(v))
     return st.tuples(st.one_of(st.none(), single, several), st.booleans())
 
 
