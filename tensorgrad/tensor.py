@@ -31,7 +31,7 @@ class Tensor:
     and drops the rest, so intermediate arrays die as soon as the user lets go of them.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_op", "_inputs", "_params", "_retain",
+    __slots__ = ("data", "grad", "requires_grad", "_op", "_inputs", "_params", "_seq",
                  "__weakref__")
 
     # numpy defers to our operators (ndarray + Tensor -> Tensor) and to __array_ufunc__.
@@ -43,6 +43,7 @@ class Tensor:
     _op: Any
     _inputs: Optional[tuple]
     _params: Optional[dict]
+    _seq: int  # creation number of a recorded tensor (see autograd/engine.py)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         arr = dtypes.to_array(data.data if isinstance(data, Tensor) else data, dtype)
@@ -121,7 +122,9 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor during backward (leaves always keep it)."""
-        self._retain = True
+        from .autograd.engine import retain
+
+        retain(self)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``.grad`` to None)."""
@@ -350,17 +353,33 @@ def operand(value: Any, like: Tensor) -> Tensor:
     """
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (float, int)) and not isinstance(value, np.generic) or \
-            isinstance(value, (np.floating, np.integer, np.bool_)):
-        kind = like.data.dtype.kind
-        if isinstance(value, (float, np.floating)):
-            dtype = like.data.dtype if kind == "f" else dtypes.get_default_dtype()
-        elif isinstance(value, (bool, np.bool_)):
-            dtype = like.data.dtype
-        else:
-            dtype = like.data.dtype if kind in "fiu" else np.dtype(np.int64)
-        return _const(np.asarray(value, dtype=dtype))
+    if isinstance(value, (float, int, np.floating, np.integer, np.bool_)):
+        key = (type(value), value, like.data.dtype)
+        t = _scalars.get(key)
+        if t is None:
+            t = _scalar(value, like.data.dtype.kind, like.data.dtype)
+            if len(_scalars) > 4096:  # the cache only has to hold a program's few constants
+                _scalars.clear()
+            _scalars[key] = t
+        return t
     return _const(dtypes.to_array(value, copy=False))
+
+
+# Constant tensors for Python numbers, by (type, value, dtype of the other operand): chains like
+# `y * 1.0 + 0.0` would otherwise build a 0-d array per op. They are never written to.
+_scalars: dict = {}
+
+
+def _scalar(value: Any, kind: str, like: np.dtype) -> Tensor:
+    if isinstance(value, (float, np.floating)):
+        dtype = like if kind == "f" else dtypes.get_default_dtype()
+    elif isinstance(value, (bool, np.bool_)):
+        dtype = like
+    else:
+        dtype = like if kind in "fiu" else np.dtype(np.int64)
+    arr = np.asarray(value, dtype=dtype)
+    arr.flags.writeable = False
+    return _const(arr)
 
 
 from . import ops as _ops  # noqa: E402  (the ops import Tensor from here)

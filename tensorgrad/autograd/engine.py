@@ -1,16 +1,19 @@
-"""The reverse-mode engine: order the graph, run each op's gradient rules once, accumulate.
+"""The reverse-mode engine: visit the graph newest-first, run each op's rules once, accumulate.
 
-1. ``toposort`` walks from the outputs with an explicit stack (no recursion, so a chain of a
-   million ops is fine) and lists every recorded tensor after the tensors it was computed from.
-2. The gradients flow through that list backwards. Each node's incoming gradient is complete
-   by the time it is reached; its op's rules give one gradient per input, which ``unbroadcast``
-   reduces to the input's shape and dtype (the only place in the library that does so).
+1. Every recorded tensor carries a creation number (``_seq``). A tensor's consumers were all
+   created after it, so visiting tensors in decreasing ``_seq`` order (a heap) reaches each one
+   only after every gradient contribution to it has arrived: a topological order without a
+   separate sort and without recursion (a chain of a million ops is fine).
+2. A node's op turns its incoming gradient into one gradient per input; ``unbroadcast`` reduces
+   each to its input's shape and dtype (the only place in the library that does so).
 3. Leaves accumulate into ``.grad`` (``backward``) or into the result (``grad``).
 4. Unless the graph is retained, each node forgets its op and inputs right after use, so the
    saved arrays are freed and a second backward through it fails with a clear message.
 """
 from __future__ import annotations
 
+import weakref
+from heapq import heappop, heappush
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -27,31 +30,14 @@ _FREED_MSG = (
     "to backward through the graph again."
 )
 
+# Non-leaf tensors whose gradient the user asked to keep (Tensor.retain_grad()), by id. (Not a
+# WeakSet: that compares members with ==, which on Tensors is elementwise.)
+retained: dict = {}
 
-def toposort(roots: Sequence[Any]) -> list:
-    """Recorded tensors reachable from `roots`, each after all of its inputs."""
-    order: list = []
-    seen: set = set()
-    for root in roots:
-        if root._op is None or id(root) in seen:
-            continue
-        if root._op is FREED:
-            raise RuntimeError(_FREED_MSG)
-        seen.add(id(root))
-        stack = [(root, iter(root._inputs))]
-        while stack:
-            node, parents = stack[-1]
-            for p in parents:
-                if p._op is not None and id(p) not in seen:
-                    if p._op is FREED:
-                        raise RuntimeError(_FREED_MSG)
-                    seen.add(id(p))
-                    stack.append((p, iter(p._inputs)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+
+def retain(t: Any) -> None:
+    k = id(t)
+    retained[k] = weakref.ref(t, lambda _: retained.pop(k, None))
 
 
 def unbroadcast(g: Any, shape: tuple) -> Any:
@@ -110,24 +96,28 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
     With `capture` (a dict id(input) -> None), gradients of those tensors are stored there and
     no ``.grad`` is touched; otherwise leaves accumulate into ``.grad``.
     """
-    order = toposort(roots)
-    grads: dict = {}
+    grads: dict = {}  # id(tensor) -> gradient received so far
+    heap: list = []  # (-_seq, tensor): the newest tensor comes out first
     for r, g in zip(roots, seeds):
-        k = id(r)
-        grads[k] = g if k not in grads else grads[k] + g
         if r._op is None:  # the output is itself a leaf: its gradient is the seed
-            _deliver(r, grads.pop(k), None, capture, create_graph)
+            _deliver(r, g, None, capture, create_graph)
+        elif r._op is FREED:
+            raise RuntimeError(_FREED_MSG)
+        elif id(r) in grads:
+            grads[id(r)] = grads[id(r)] + g
+        else:
+            grads[id(r)] = g
+            heappush(heap, (-r._seq, r))
     check = _op.anomaly_hook
-    for t in reversed(order):
-        g = grads.pop(id(t), None)
+    while heap:
+        t = heappop(heap)[1]
+        g = grads.pop(id(t))
         inputs, op, params = t._inputs, t._op, t._params
         if not retain_graph:
             t._op, t._inputs, t._params = FREED, None, None
-        if g is None:
-            continue
         if capture is not None and id(t) in capture:
             capture[id(t)] = g if capture[id(t)] is None else capture[id(t)] + g
-        if getattr(t, "_retain", False):
+        if retained and id(t) in retained:
             t.grad = _own(g, None, t.data.dtype) if t.grad is None else t.grad + _data(g)
         if create_graph:
             results = op.backward(g, t, inputs, params, inputs)
@@ -145,10 +135,16 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
                 gi = gi.astype(pd.dtype)
             if p._op is None:
                 _deliver(p, gi, g, capture, create_graph)
+                continue
+            k = id(p)
+            prev = grads.get(k)
+            if prev is not None:
+                grads[k] = prev + gi
+            elif p._op is FREED:
+                raise RuntimeError(_FREED_MSG)
             else:
-                k = id(p)
-                prev = grads.get(k)
-                grads[k] = gi if prev is None else prev + gi
+                grads[k] = gi
+                heappush(heap, (-p._seq, p))
 
 
 def _data(g: Any) -> Any:

@@ -11,6 +11,7 @@ float dtype: the engine reduces and casts it to the input's shape and dtype in o
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -46,9 +47,16 @@ class Op:
                  inputs: Sequence[Any]) -> list:
         """Gradients for each input (None where the input needs none)."""
         kw = params or _NO_PARAMS
+        rules = self.rules
+        if len(inputs) == 1:  # the common cases, spelled out: this runs once per node
+            return [rules[0](g, ans, *args, **kw)]
+        if len(inputs) == 2:
+            a, b = inputs
+            return [rules[0](g, ans, *args, **kw) if a.requires_grad else None,
+                    rules[1](g, ans, *args, **kw) if b.requires_grad else None]
         return [
             rule(g, ans, *args, **kw) if (rule is not None and p.requires_grad) else None
-            for rule, p in zip(self.rules, inputs)
+            for rule, p in zip(rules, inputs)
         ]
 
     def __repr__(self) -> str:
@@ -123,6 +131,7 @@ def record(op: Any, data: Any, inputs: tuple, params: Optional[dict] = None) -> 
                 t._op = op
                 t._inputs = inputs
                 t._params = params
+                t._seq = next(_counter)
                 if anomaly_hook is not None:
                     anomaly_hook(t, "forward")
                 return t
@@ -134,6 +143,7 @@ def record(op: Any, data: Any, inputs: tuple, params: Optional[dict] = None) -> 
 
 
 _new = object.__new__
+_counter = itertools.count()  # creation order of recorded tensors: the engine's topological key
 
 # The Tensor class; tensorgrad.tensor sets it right after defining the class (it imports us).
 Tensor: Any = None

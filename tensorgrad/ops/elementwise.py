@@ -34,7 +34,8 @@ def _pair(a: Any, b: Any) -> tuple:
 
 def _binary(op: Op, forward: Callable, doc: str) -> Callable[[Any, Any], Tensor]:
     def fn(a: Any, b: Any) -> Tensor:
-        a, b = _pair(a, b)
+        if type(a) is not Tensor or type(b) is not Tensor:
+            a, b = _pair(a, b)
         try:
             out = forward(a.data, b.data)
         except (ValueError, TypeError) as e:
@@ -302,7 +303,8 @@ def astype(x: Any, dtype: Any) -> Tensor:
 # ------------------------------------------------------------------------- not differentiable
 def _compare(ufunc: Any, name: str) -> Callable[[Any, Any], Tensor]:
     def fn(a: Any, b: Any) -> Tensor:
-        a, b = _pair(a, b)
+        if type(a) is not Tensor or type(b) is not Tensor:
+            a, b = _pair(a, b)
         try:
             return _const(np.asarray(ufunc(a.data, b.data)))
         except (ValueError, TypeError) as e:
