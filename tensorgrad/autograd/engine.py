@@ -131,7 +131,7 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
             pd = p.data
             if gi.shape != pd.shape:
                 gi = unbroadcast(gi, pd.shape)
-            if gi.dtype != pd.dtype:
+            if gi.dtype is not pd.dtype and gi.dtype != pd.dtype:  # `is`: the cheap common case
                 gi = gi.astype(pd.dtype)
             if p._op is None:
                 _deliver(p, gi, g, capture, create_graph)
