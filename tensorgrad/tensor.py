@@ -5,9 +5,8 @@ are thin sugar over them, so every op is defined, and differentiated, in exactly
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional, Sequence, Union
-
 import builtins
+from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 

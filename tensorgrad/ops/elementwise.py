@@ -17,6 +17,9 @@ from ..tensor import Tensor, _const, as_tensor, operand
 from . import domains as D
 from ._util import data, fail
 
+BinaryFn = Callable[[Any, Any], Tensor]
+UnaryFn = Callable[[Any], Tensor]
+
 
 def _pair(a: Any, b: Any) -> tuple:
     """Both operands of a binary op as Tensors (Python numbers are weakly typed)."""
@@ -78,12 +81,13 @@ def _true_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.true_divide(a, b)
 
 
-add: Callable[[Any, Any], Tensor] = _binary(ADD, np.add, "a + b, broadcasting. Gradient: g to both.")
-sub: Callable[[Any, Any], Tensor] = _binary(SUB, np.subtract, "a - b, broadcasting. Gradient: g, -g.")
-mul: Callable[[Any, Any], Tensor] = _binary(MUL, np.multiply, "a * b, broadcasting. Gradient: g*b, g*a.")
-div: Callable[[Any, Any], Tensor] = _binary(DIV, _true_divide, "a / b, broadcasting. Gradient: g/b, -g*a/b**2.")
-pow: Callable[[Any, Any], Tensor] = _binary(POW, np.power, "a ** b, broadcasting. Gradient: g*b*a**(b-1), g*a**b*log(a).")
-neg: Callable[[Any], Tensor] = _unary(NEG, np.negative, "-x.")
+add: BinaryFn = _binary(ADD, np.add, "a + b, broadcasting. Gradient: g to both.")
+sub: BinaryFn = _binary(SUB, np.subtract, "a - b, broadcasting. Gradient: g, -g.")
+mul: BinaryFn = _binary(MUL, np.multiply, "a * b, broadcasting. Gradient: g*b, g*a.")
+div: BinaryFn = _binary(DIV, _true_divide, "a / b, broadcasting. Gradient: g/b, -g*a/b**2.")
+pow: BinaryFn = _binary(POW, np.power,
+    "a ** b, broadcasting. Gradient: g*b*a**(b-1), g*a**b*log(a).")
+neg: UnaryFn = _unary(NEG, np.negative, "-x.")
 
 # ------------------------------------------------------------------------- unary math
 EXP = Op("exp", lambda g, ans, x: g * ans, domain=D.unary())
@@ -105,15 +109,16 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, r, e * r)
 
 
-exp: Callable[[Any], Tensor] = _unary(EXP, np.exp, "e**x. Gradient: g*exp(x).")
-log: Callable[[Any], Tensor] = _unary(LOG, np.log, "Natural log. Gradient: g/x.")
-sqrt: Callable[[Any], Tensor] = _unary(SQRT, np.sqrt, "Square root. Gradient: g/(2*sqrt(x)).")
-abs: Callable[[Any], Tensor] = _unary(ABS, np.abs, "|x|. Gradient: g*sign(x) (0 at 0).")
-sin: Callable[[Any], Tensor] = _unary(SIN, np.sin, "sin x. Gradient: g*cos(x).")
-cos: Callable[[Any], Tensor] = _unary(COS, np.cos, "cos x. Gradient: -g*sin(x).")
-tanh: Callable[[Any], Tensor] = _unary(TANH, np.tanh, "tanh x. Gradient: g*(1-tanh(x)**2).")
-sigmoid: Callable[[Any], Tensor] = _unary(SIGMOID, _sigmoid, "1/(1+e**-x), stable for any x. Gradient: g*s*(1-s).")
-relu: Callable[[Any], Tensor] = _unary(RELU, lambda x: np.maximum(x, 0), "max(x, 0). Gradient: g where x > 0, else 0.")
+exp: UnaryFn = _unary(EXP, np.exp, "e**x. Gradient: g*exp(x).")
+log: UnaryFn = _unary(LOG, np.log, "Natural log. Gradient: g/x.")
+sqrt: UnaryFn = _unary(SQRT, np.sqrt, "Square root. Gradient: g/(2*sqrt(x)).")
+abs: UnaryFn = _unary(ABS, np.abs, "|x|. Gradient: g*sign(x) (0 at 0).")
+sin: UnaryFn = _unary(SIN, np.sin, "sin x. Gradient: g*cos(x).")
+cos: UnaryFn = _unary(COS, np.cos, "cos x. Gradient: -g*sin(x).")
+tanh: UnaryFn = _unary(TANH, np.tanh, "tanh x. Gradient: g*(1-tanh(x)**2).")
+sigmoid: UnaryFn = _unary(SIGMOID, _sigmoid, "1/(1+e**-x), stable for any x. Gradient: g*s*(1-s).")
+relu: UnaryFn = _unary(RELU, lambda x: np.maximum(x, 0),
+    "max(x, 0). Gradient: g where x > 0, else 0.")
 
 
 def _slope_mask(x: Any, slope: float, like: Any) -> np.ndarray:
@@ -249,9 +254,9 @@ MAXIMUM = Op("maximum", lambda g, ans, a, b: g * _share(a, b, g),
              lambda g, ans, a, b: g * _share(b, a, g), domain=D.binary(distinct=True))
 MINIMUM = Op("minimum", lambda g, ans, a, b: g * _share(b, a, g),
              lambda g, ans, a, b: g * _share(a, b, g), domain=D.binary(distinct=True))
-maximum: Callable[[Any, Any], Tensor] = _binary(MAXIMUM, np.maximum,
+maximum: BinaryFn = _binary(MAXIMUM, np.maximum,
                   "Elementwise max of a and b, broadcasting. Ties split the gradient equally.")
-minimum: Callable[[Any, Any], Tensor] = _binary(MINIMUM, np.minimum,
+minimum: BinaryFn = _binary(MINIMUM, np.minimum,
                   "Elementwise min of a and b, broadcasting. Ties split the gradient equally.")
 
 
@@ -315,14 +320,14 @@ def _compare(ufunc: Any, name: str) -> Callable[[Any, Any], Tensor]:
     return fn
 
 
-lt: Callable[[Any, Any], Tensor] = _compare(np.less, "lt")
-le: Callable[[Any, Any], Tensor] = _compare(np.less_equal, "le")
-gt: Callable[[Any, Any], Tensor] = _compare(np.greater, "gt")
-ge: Callable[[Any, Any], Tensor] = _compare(np.greater_equal, "ge")
-eq: Callable[[Any, Any], Tensor] = _compare(np.equal, "eq")
-ne: Callable[[Any, Any], Tensor] = _compare(np.not_equal, "ne")
-logical_and: Callable[[Any, Any], Tensor] = _compare(np.logical_and, "logical_and")
-logical_or: Callable[[Any, Any], Tensor] = _compare(np.logical_or, "logical_or")
+lt: BinaryFn = _compare(np.less, "lt")
+le: BinaryFn = _compare(np.less_equal, "le")
+gt: BinaryFn = _compare(np.greater, "gt")
+ge: BinaryFn = _compare(np.greater_equal, "ge")
+eq: BinaryFn = _compare(np.equal, "eq")
+ne: BinaryFn = _compare(np.not_equal, "ne")
+logical_and: BinaryFn = _compare(np.logical_and, "logical_and")
+logical_or: BinaryFn = _compare(np.logical_or, "logical_or")
 
 
 def logical_not(x: Any) -> Tensor:
