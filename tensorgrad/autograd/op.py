@@ -29,7 +29,7 @@ class Op:
     def __init__(
         self,
         name: str,
-        *rules: Optional[Rule],
+        *rules: Rule,
         domain: Optional[Callable[..., Any]] = None,
         second_order: bool = True,
     ) -> None:
@@ -55,7 +55,7 @@ class Op:
             return [rules[0](g, ans, *args, **kw) if a.requires_grad else None,
                     rules[1](g, ans, *args, **kw) if b.requires_grad else None]
         return [
-            rule(g, ans, *args, **kw) if (rule is not None and p.requires_grad) else None
+            rule(g, ans, *args, **kw) if p.requires_grad else None
             for rule, p in zip(rules, inputs)
         ]
 
@@ -74,7 +74,6 @@ class VariadicOp(Op):
     def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
                  inputs: Sequence[Any]) -> list:
         rule = self.rules[0]
-        assert rule is not None
         kw = params or _NO_PARAMS
         return [
             rule(i, g, ans, *args, **kw) if p.requires_grad else None for i, p in enumerate(inputs)
