@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tensorgrad as tg
+import tensorgrad.nn.functional  # noqa: F401  (registers the composite losses in OPS)
 from tensorgrad.autograd.op import OPS
 from tensorgrad.testing import strategies as s
 

@@ -13,7 +13,14 @@ import numpy as np
 from . import op as _op
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_sites: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+# Where each node was created, by id (not a WeakKeyDictionary: that compares keys with ==,
+# which on Tensors is elementwise); entries go when their tensor dies.
+_sites: dict = {}
+
+
+def _remember(t: Any, site: str) -> None:
+    k = id(t)
+    _sites[k] = (site, weakref.ref(t, lambda _: _sites.pop(k, None)))
 
 
 def _user_site() -> str:
@@ -34,7 +41,7 @@ def _bad(a: Any) -> bool:
 def _hook(t: Any, phase: str, results: Optional[list] = None, op: Any = None) -> None:
     if phase == "forward":
         site = _user_site()
-        _sites[t] = site
+        _remember(t, site)
         if _bad(t.data):
             raise RuntimeError(f"detect_anomaly: forward of op '{t._op.name}' produced NaN or "
                                f"Inf (output shape {t.shape}); created at {site}")
@@ -43,7 +50,8 @@ def _hook(t: Any, phase: str, results: Optional[list] = None, op: Any = None) ->
         if g is not None and _bad(g):
             raise RuntimeError(
                 f"detect_anomaly: backward of op '{op.name}' produced NaN or Inf in the gradient "
-                f"of its input {i}; the op was created at {_sites.get(t, '<unknown>')}")
+                f"of its input {i}; the op was created at "
+                f"{_sites.get(id(t), ('<unknown>',))[0]}")
 
 
 class detect_anomaly:

@@ -1,0 +1,2 @@
+"""Runnable examples: ``python -m tensorgrad.examples.digits`` trains an MLP on the embedded
+digits."""

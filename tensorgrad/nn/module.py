@@ -1,0 +1,417 @@
+"""`Module`, the base of every layer, and `Parameter`, the tensors a module trains.
+
+A module registers the `Parameter`s and sub-`Module`s assigned to its attributes, so that
+``parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``zero_grad()`` reach the whole
+tree. Names are dotted paths through it: ``"fc1.weight"``, ``"0.bias"`` inside a `Sequential`.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Union
+
+import numpy as np
+
+from .. import dtypes
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf Tensor that a `Module` trains: ``requires_grad=True`` unless told otherwise.
+
+    ``Parameter(data)``: the data is copied into a floating array. Python floats, lists and
+    integer data become the default dtype (``tg.get_default_dtype()``); a floating numpy array
+    (or Tensor) keeps its dtype.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        arr = dtypes.to_array(data, copy=False)  # Tensor.__init__ below copies
+        if arr.dtype.kind != "f":
+            arr = arr.astype(dtypes.get_default_dtype())
+        super().__init__(arr, requires_grad=requires_grad, dtype=arr.dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` skipped: the names it found no value for and
+    the names in the dict that the module does not have."""
+
+    missing_keys: list
+    unexpected_keys: list
+
+
+class StateDictError(RuntimeError, ValueError):
+    """A state dict does not fit a module (missing or unexpected names, wrong shapes). Raised
+    before anything is copied, so the module is unchanged. Both a RuntimeError (as PyTorch
+    raises) and a ValueError."""
+
+
+class Module:
+    """Base class of all layers and models.
+
+    Subclasses call ``super().__init__()`` first, assign their `Parameter`s and sub-modules as
+    attributes and define ``forward``; calling the module calls ``forward``::
+
+        class MLP(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(64, 128)
+                self.fc2 = nn.Linear(128, 10)
+
+            def forward(self, x):
+                return self.fc2(F.relu(self.fc1(x)))
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        # Set through object.__setattr__: our own __setattr__ consults these dicts.
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        modules = self.__dict__.get("_modules")
+        if isinstance(value, (Parameter, Module)):
+            if params is None or modules is None:
+                raise AttributeError(
+                    f"cannot assign {type(value).__name__} {name!r} before Module.__init__() "
+                    f"ran: call super().__init__() first in {type(self).__name__}.__init__")
+            # Drop the name from the other stores only: reassigning keeps the registration
+            # order (and so the state dict's).
+            own, other = (params, modules) if isinstance(value, Parameter) else (modules, params)
+            self.__dict__.pop(name, None)
+            other.pop(name, None)
+            own[name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign a {type(value).__name__} to parameter {name!r} of "
+                                f"{type(self).__name__}: expected an nn.Parameter or None")
+            params[name] = None
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign a {type(value).__name__} to submodule {name!r} of "
+                                f"{type(self).__name__}: expected an nn.Module or None")
+            modules[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: registered entries live in the two dicts.
+        for store in ("_parameters", "_modules"):
+            d = self.__dict__.get(store)
+            if d is not None and name in d:
+                return d[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        for store in ("_parameters", "_modules"):
+            d = self.__dict__.get(store)
+            if d is not None and name in d:
+                del d[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Optional[Parameter]) -> None:
+        """Register `param` (or None: a parameter slot left empty, like ``bias=False``)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter or None, "
+                            f"got {type(param).__name__}")
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("register_parameter: call super().__init__() first")
+        self.__dict__.pop(name, None)
+        self._modules.pop(name, None)
+        self._parameters[name] = param
+
+    def add_module(self, name: str, module: Optional[Module]) -> None:
+        """Register `module` as the child `name` (also for names that are not identifiers)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be an nn.Module or None, "
+                            f"got {type(module).__name__}")
+        if "_modules" not in self.__dict__:
+            raise AttributeError("add_module: call super().__init__() first")
+        self.__dict__.pop(name, None)
+        self._parameters.pop(name, None)
+        self._modules[name] = module
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True
+                      ) -> Iterator[tuple[str, Module]]:
+        """``(dotted name, module)`` for this module (name `prefix`) and every descendant,
+        depth first in registration order; a module reachable by several paths is listed
+        once unless ``remove_duplicate=False``."""
+        seen: set = set()
+        stack: list = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if remove_duplicate and id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            kids = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()
+                    if c is not None]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every descendant, each once."""
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` for the direct sub-modules."""
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self) -> Iterator[Module]:
+        """The direct sub-modules."""
+        for _, m in self.named_children():
+            yield m
+
+    def _all_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        # Every (name, parameter) pair, a shared parameter once per name: what a state dict
+        # holds. The public iterators below list each parameter once.
+        for name, m in self.named_modules(prefix, remove_duplicate=False):
+            for pname, p in m._parameters.items():
+                if p is not None:
+                    yield (f"{name}.{pname}" if name else pname), p
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """``(dotted name, parameter)`` for every parameter of the tree, in registration order;
+        a parameter shared by several modules is listed once, under its first name."""
+        seen: set = set()
+        for name, p in self._all_parameters(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def parameters(self) -> Iterator[Parameter]:
+        """Every parameter of the tree, once each (what an optimizer takes)."""
+        for _, p in self.named_parameters():
+            yield p
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn(m)`` for every module of the tree (children first); returns self."""
+        for m in reversed(list(self.modules())):
+            fn(m)
+        return self
+
+    # ------------------------------------------------------------------ modes and grads
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=False``: evaluation mode) on the whole tree; returns self.
+        Only layers like `Dropout` behave differently."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (``.grad = None``)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def to(self, dtype: Any) -> Module:
+        """Convert every parameter to the floating `dtype` in place; returns self.
+
+        The parameters get new arrays (and lose their gradients), so convert before making
+        an optimizer."""
+        d = np.dtype(dtype)
+        if d.kind != "f":
+            raise TypeError(f"Module.to: expected a floating dtype, got {d}")
+        for p in self.parameters():
+            if p.data.dtype != d:
+                p.data = p.data.astype(d)
+                p.grad = None
+        return self
+
+    def double(self) -> Module:
+        """``to(np.float64)``."""
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        """``to(np.float32)``."""
+        return self.to(np.float32)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Every parameter's value by dotted name, as copies (later training does not change
+        them), in registration order."""
+        return OrderedDict((name, p.data.copy()) for name, p in self._all_parameters())
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
+                        ) -> IncompatibleKeys:
+        """Copy the values of `state_dict` (name -> array or Tensor) into the parameters.
+
+        The values are written into the existing arrays, in each parameter's dtype, so an
+        optimizer holding the parameters keeps working. Everything is checked first: a
+        shape mismatch or a non-numeric value, and with ``strict=True`` (default) a missing
+        or unexpected name, raise `StateDictError` naming every problem, and then nothing
+        has been changed. Returns the missing and unexpected names (empty when strict).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of name -> array, got "
+                            f"{type(state_dict).__name__}")
+        own = list(self._all_parameters())
+        names = {name for name, _ in own}
+        missing = [name for name, _ in own if name not in state_dict]
+        unexpected = [str(k) for k in state_dict if k not in names]
+        problems = []
+        if strict and missing:
+            problems.append("Missing key(s) in state_dict: " + ", ".join(map(repr, missing)))
+        if strict and unexpected:
+            problems.append("Unexpected key(s) in state_dict: "
+                            + ", ".join(map(repr, unexpected)))
+        todo = []
+        for name, p in own:
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            try:
+                arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+            except (ValueError, TypeError) as e:
+                problems.append(f"{name!r}: not an array ({e})")
+                continue
+            if arr.dtype.kind not in "biuf":
+                problems.append(f"{name!r}: dtype {arr.dtype} is not a real number type")
+            elif arr.shape != p.data.shape:
+                problems.append(f"size mismatch for {name!r}: the state dict has shape "
+                                f"{arr.shape}, the parameter in the model has shape "
+                                f"{p.data.shape}")
+            else:
+                todo.append((p, arr))
+        if problems:
+            raise StateDictError(
+                f"Error(s) in loading state_dict for {type(self).__name__} (nothing was "
+                "loaded, the model is unchanged):\n\t" + "\n\t".join(problems))
+        for p, arr in todo:
+            np.copyto(p.data, arr, casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
+
+    def save(self, path: Any) -> None:
+        """Write ``state_dict()`` to `path` as an .npz archive (see `tensorgrad.save`)."""
+        from ..serialization import save
+
+        save(self.state_dict(), path)
+
+    def load(self, path: Any, strict: bool = True) -> IncompatibleKeys:
+        """Load parameters saved with `save` (see `load_state_dict`). A missing, corrupt or
+        non-.npz file, or one that does not fit, raises and leaves the module unchanged."""
+        from ..serialization import load
+
+        return self.load_state_dict(load(path), strict=strict)
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self) -> str:
+        """The arguments shown inside this module's parentheses in ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [self.extra_repr()] if self.extra_repr() else []
+        for name, m in self._modules.items():
+            lines.append(f"({name}): " + repr(m).replace("\n", "\n  "))
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after the other: ``Sequential(Linear(64, 128), ReLU(), ...)``.
+
+    The children are named ``"0"``, ``"1"`` ... (or by the keys of a single OrderedDict
+    argument). Supports ``len``, iteration, ``model[i]`` (a module) and ``model[a:b]`` (a
+    Sequential of those modules, keeping their names), and ``append``.
+    """
+
+    def __init__(self, *modules: Union[Module, Mapping[str, Module]]) -> None:
+        super().__init__()
+        first = modules[0] if len(modules) == 1 else None
+        named = first.items() if isinstance(first, Mapping) else \
+            ((str(i), m) for i, m in enumerate(modules))
+        for name, m in named:
+            self.add_module(str(name), _check_module("Sequential", m))
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, idx: Union[int, slice]) -> Any:
+        items = list(self._modules.items())
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(items[idx]))
+        return items[_index("Sequential", idx, len(items))][1]
+
+    def append(self, module: Module) -> Sequential:
+        """Add `module` at the end (named by its position); returns self."""
+        self.add_module(str(len(self)), _check_module("Sequential", module))
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules that registers them (so their parameters are found), named
+    ``"0"``, ``"1"`` ...; it has no forward of its own."""
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        self.extend(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, idx: Union[int, slice]) -> Any:
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            return ModuleList(mods[idx])
+        return mods[_index("ModuleList", idx, len(mods))]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        i = _index("ModuleList", idx, len(self))
+        self.add_module(str(i), _check_module("ModuleList", module))
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self)), _check_module("ModuleList", module))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+
+def _check_module(owner: str, m: Any) -> Module:
+    if not isinstance(m, Module):
+        raise TypeError(f"{owner}: expected nn.Module instances, got {type(m).__name__}")
+    return m
+
+
+def _index(owner: str, idx: Any, n: int) -> int:
+    if not isinstance(idx, (int, np.integer)) or isinstance(idx, bool):
+        raise TypeError(f"{owner} indices must be integers or slices, got {type(idx).__name__}")
+    if not -n <= idx < n:
+        raise IndexError(f"{owner} index {idx} is out of range for length {n}")
+    return int(idx) % n
