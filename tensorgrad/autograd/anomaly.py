@@ -63,8 +63,7 @@ class detect_anomaly:
 
     def __enter__(self) -> detect_anomaly:
         self._prev.append(_op.anomaly_hook)
-        if self.check_nan:
-            _op.anomaly_hook = _hook
+        _op.anomaly_hook = _hook if self.check_nan else None  # check_nan=False turns it off
         return self
 
     def __exit__(self, *exc: object) -> None:

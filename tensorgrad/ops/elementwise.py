@@ -51,10 +51,12 @@ def _binary(op: Op, forward: Callable, doc: str) -> Callable[[Any, Any], Tensor]
     return fn
 
 
-def _unary(op: Op, forward: Callable, doc: str) -> Callable[[Any], Tensor]:
+def _unary(op: Op, forward: Callable, doc: str, floats: bool = True) -> Callable[[Any], Tensor]:
     def fn(x: Any) -> Tensor:
         if not isinstance(x, Tensor):
             x = as_tensor(x)
+        if floats and x.data.dtype.kind != "f":  # exp(int tensor) is float32, as in PyTorch
+            x = _const(x.data.astype(dtypes.get_default_dtype()))
         return record(op, forward(x.data), (x,))
 
     fn.__name__ = fn.__qualname__ = op.name
@@ -87,7 +89,7 @@ mul: BinaryFn = _binary(MUL, np.multiply, "a * b, broadcasting. Gradient: g*b, g
 div: BinaryFn = _binary(DIV, _true_divide, "a / b, broadcasting. Gradient: g/b, -g*a/b**2.")
 pow: BinaryFn = _binary(POW, np.power,
     "a ** b, broadcasting. Gradient: g*b*a**(b-1), g*a**b*log(a).")
-neg: UnaryFn = _unary(NEG, np.negative, "-x.")
+neg: UnaryFn = _unary(NEG, np.negative, "-x.", floats=False)
 
 # ------------------------------------------------------------------------- unary math
 EXP = Op("exp", lambda g, ans, x: g * ans, domain=D.unary())
@@ -112,13 +114,13 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 exp: UnaryFn = _unary(EXP, np.exp, "e**x. Gradient: g*exp(x).")
 log: UnaryFn = _unary(LOG, np.log, "Natural log. Gradient: g/x.")
 sqrt: UnaryFn = _unary(SQRT, np.sqrt, "Square root. Gradient: g/(2*sqrt(x)).")
-abs: UnaryFn = _unary(ABS, np.abs, "|x|. Gradient: g*sign(x) (0 at 0).")
+abs: UnaryFn = _unary(ABS, np.abs, "|x|. Gradient: g*sign(x) (0 at 0).", floats=False)
 sin: UnaryFn = _unary(SIN, np.sin, "sin x. Gradient: g*cos(x).")
 cos: UnaryFn = _unary(COS, np.cos, "cos x. Gradient: -g*sin(x).")
 tanh: UnaryFn = _unary(TANH, np.tanh, "tanh x. Gradient: g*(1-tanh(x)**2).")
 sigmoid: UnaryFn = _unary(SIGMOID, _sigmoid, "1/(1+e**-x), stable for any x. Gradient: g*s*(1-s).")
 relu: UnaryFn = _unary(RELU, lambda x: np.maximum(x, 0),
-    "max(x, 0). Gradient: g where x > 0, else 0.")
+    "max(x, 0). Gradient: g where x > 0, else 0.", floats=False)
 
 
 def _slope_mask(x: Any, slope: float, like: Any) -> np.ndarray:
