@@ -26,8 +26,9 @@ class Tensor:
 
     Graph slots: ``_op`` is the `Op` that produced this tensor (None for a leaf), ``_inputs``
     the tensors it was computed from and ``_params`` the op's non-tensor arguments (axis,
-    shape, index ...). A backward pass without ``retain_graph`` replaces ``_op`` by ``FREED``
-    and drops the rest, so intermediate arrays die as soon as the user lets go of them.
+    shape, index ...). A backward pass without ``retain_graph`` drops ``_inputs`` and
+    ``_params`` (a recorded tensor with ``_inputs`` None is "freed"), so intermediate arrays
+    die as soon as the user lets go of them.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_op", "_inputs", "_params", "_seq",

@@ -42,7 +42,6 @@ from typing import Any, Mapping, Optional, Union
 
 import numpy as np
 
-from .autograd.op import FREED
 from .tensor import Tensor
 
 __all__ = ["to_dot", "render"]
@@ -69,11 +68,8 @@ def _quote(text: str) -> str:
 
 
 def _kind(t: Any) -> str:
-    op = t._op
-    if op is FREED:
-        return "freed"
-    if op is not None:
-        return "op"
+    if t._op is not None:
+        return "freed" if t._inputs is None else "op"
     # Compared by class name so that drawing a graph never imports tensorgrad.nn.
     if t.requires_grad or any(c.__name__ == "Parameter" for c in type(t).__mro__):
         return "param"

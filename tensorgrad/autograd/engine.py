@@ -20,7 +20,6 @@ import numpy as np
 
 from . import grad_mode
 from . import op as _op
-from .op import FREED
 
 TensorOrSeq = Any  # a Tensor or a sequence of them
 
@@ -101,7 +100,7 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
     for r, g in zip(roots, seeds):
         if r._op is None:  # the output is itself a leaf: its gradient is the seed
             _deliver(r, g, None, capture, create_graph)
-        elif r._op is FREED:
+        elif r._inputs is None:  # recorded, but its graph was freed
             raise RuntimeError(_FREED_MSG)
         elif id(r) in grads:
             grads[id(r)] = grads[id(r)] + g
@@ -114,7 +113,7 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
         g = grads.pop(id(t))
         inputs, op, params = t._inputs, t._op, t._params
         if not retain_graph:
-            t._op, t._inputs, t._params = FREED, None, None
+            t._inputs = t._params = None  # frees the saved arrays; _op keeps the name
         if capture is not None and id(t) in capture:
             capture[id(t)] = g if capture[id(t)] is None else capture[id(t)] + g
         if retained and id(t) in retained:
@@ -140,7 +139,7 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
             prev = grads.get(k)
             if prev is not None:
                 grads[k] = prev + gi
-            elif p._op is FREED:
+            elif p._inputs is None:
                 raise RuntimeError(_FREED_MSG)
             else:
                 grads[k] = gi

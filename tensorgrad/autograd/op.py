@@ -97,17 +97,6 @@ def register(op: Op) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return deco
 
 
-class _Freed:
-    """Marks a node whose graph was freed by a backward pass without ``retain_graph``."""
-
-    name = "freed"
-
-    def __repr__(self) -> str:
-        return "<freed graph>"
-
-
-FREED: Any = _Freed()
-
 # Set by tensorgrad.autograd.anomaly while `detect_anomaly()` is active.
 anomaly_hook: Optional[Callable[..., None]] = None
 
