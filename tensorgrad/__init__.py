@@ -1,10 +1,11 @@
 """tensorgrad: a numpy autograd you can read in an afternoon.
 
->>> import tensorgrad as tg
->>> x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
->>> (x ** 2).sum().backward()
->>> x.grad
-array([2., 4., 6.], dtype=float32)
+Examples:
+    >>> import tensorgrad as tg
+    >>> x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x ** 2).sum().backward()
+    >>> x.grad
+    array([2., 4., 6.], dtype=float32)
 """
 from numpy import bool_, float16, float32, float64, int32, int64
 

@@ -17,20 +17,21 @@ Node styles:
 
 The output tensor gets a double border. Every label also gives the shape and dtype.
 
->>> import tensorgrad as tg
->>> x = tg.tensor([1.0, 2.0], requires_grad=True)
->>> print(to_dot((x * 3.0).sum()), end="")
-digraph tensorgrad {
-  node [fontname="Helvetica", fontsize=11];
-  edge [arrowsize=0.7];
-  n0 [label="sum\\n() float32", shape=ellipse, style=filled, fillcolor="#dbe9f6", peripheries=2];
-  n1 [label="mul\\n(2,) float32", shape=ellipse, style=filled, fillcolor="#dbe9f6"];
-  n2 [label="param\\n(2,) float32", shape=box, style="filled,rounded", fillcolor="#c9e7c3"];
-  n3 [label="leaf\\n() float32", shape=box, style=rounded, color="#888888"];
-  n1 -> n0;
-  n2 -> n1;
-  n3 -> n1;
-}
+Examples:
+    >>> import tensorgrad as tg
+    >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> print(to_dot((x * 3.0).sum()), end="")
+    digraph tensorgrad {
+      node [fontname="Helvetica", fontsize=11];
+      edge [arrowsize=0.7];
+      n0 [label="sum\\n() float32", shape=ellipse, style=filled, fillcolor="#dbe9f6", peripheries=2];
+      n1 [label="mul\\n(2,) float32", shape=ellipse, style=filled, fillcolor="#dbe9f6"];
+      n2 [label="param\\n(2,) float32", shape=box, style="filled,rounded", fillcolor="#c9e7c3"];
+      n3 [label="leaf\\n() float32", shape=box, style=rounded, color="#888888"];
+      n1 -> n0;
+      n2 -> n1;
+      n3 -> n1;
+    }
 """
 from __future__ import annotations
 

@@ -196,13 +196,14 @@ def grad(outputs: TensorOrSeq, inputs: TensorOrSeq, grad_outputs: Any = None,
     `create_graph`. An input that does not influence the outputs raises unless
     ``allow_unused=True``, which gives None for it.
 
-    >>> import tensorgrad as tg
-    >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
-    >>> (g,) = tg.grad((x ** 3).sum(), x, create_graph=True)   # 3 x^2
-    >>> g
-    tensor([ 3., 12.], grad_fn=<mul>)
-    >>> tg.grad(g.sum(), x)                                     # 6 x
-    (tensor([ 6., 12.]),)
+    Examples:
+        >>> import tensorgrad as tg
+        >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> (g,) = tg.grad((x ** 3).sum(), x, create_graph=True)   # 3 x^2
+        >>> g
+        tensor([ 3., 12.], grad_fn=<mul>)
+        >>> tg.grad(g.sum(), x)                                     # 6 x
+        (tensor([ 6., 12.]),)
     """
     from ..tensor import Tensor, _const
 

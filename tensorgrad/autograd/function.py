@@ -1,23 +1,24 @@
 """Custom operations: subclass `Function` with static ``forward(ctx, *arrays)`` and
 ``backward(ctx, grad)`` working on numpy arrays, then call ``MyOp.apply(*tensors)``.
 
->>> import numpy as np, tensorgrad as tg
->>> class Cube(tg.Function):
-...     @staticmethod
-...     def forward(ctx, x):
-...         ctx.save_for_backward(x)
-...         return x ** 3
-...
-...     @staticmethod
-...     def backward(ctx, grad):
-...         (x,) = ctx.saved_tensors
-...         return 3 * x ** 2 * grad
->>> x = tg.tensor([1.0, 2.0], requires_grad=True)
->>> Cube.apply(x).sum().backward()
->>> x.grad
-array([ 3., 12.], dtype=float32)
->>> tg.gradcheck(Cube.apply, [tg.tensor(np.array([0.5, -1.0]), requires_grad=True)])
-True
+Examples:
+    >>> import numpy as np, tensorgrad as tg
+    >>> class Cube(tg.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 3 * x ** 2 * grad
+    >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> Cube.apply(x).sum().backward()
+    >>> x.grad
+    array([ 3., 12.], dtype=float32)
+    >>> tg.gradcheck(Cube.apply, [tg.tensor(np.array([0.5, -1.0]), requires_grad=True)])
+    True
 
 A custom op is differentiated once: under ``create_graph=True`` its gradient is a constant.
 """

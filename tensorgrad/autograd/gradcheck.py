@@ -109,10 +109,11 @@ def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: floa
     errors (or returns False with ``raise_exception=False``). `names` labels the inputs in
     that message (e.g. parameter names).
 
-    >>> import numpy as np, tensorgrad as tg
-    >>> x = tg.tensor(np.array([0.3, -1.2]), requires_grad=True)
-    >>> tg.gradcheck(lambda t: (t.tanh() * t).sum(), [x])
-    True
+    Examples:
+        >>> import numpy as np, tensorgrad as tg
+        >>> x = tg.tensor(np.array([0.3, -1.2]), requires_grad=True)
+        >>> tg.gradcheck(lambda t: (t.tanh() * t).sum(), [x])
+        True
     """
     inputs = _as_tuple(inputs)
     diff = _check_inputs("gradcheck", inputs)

@@ -57,6 +57,14 @@ def load_digits(dtype: DTypeLike = np.float32) -> tuple[np.ndarray, np.ndarray]:
         ``(X, y)``: ``X`` of shape ``(1797, 64)`` and dtype ``dtype``, each row an image
         flattened row-major with integer values in 0..16; ``y`` of shape ``(1797,)``,
         int64 labels 0..9. The file is parsed once; every call returns fresh copies.
+
+    Examples:
+        >>> from tensorgrad.data import load_digits
+        >>> X, y = load_digits()
+        >>> X.shape, X.dtype, float(X.min()), float(X.max())
+        ((1797, 64), dtype('float32'), 0.0, 16.0)
+        >>> y.shape, y.dtype, sorted(set(y.tolist()))
+        ((1797,), dtype('int64'), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     """
     X, y = _digits_arrays()
     return X.astype(dtype), y.copy()
@@ -74,6 +82,15 @@ def make_regression_toy(
         ``(X, Y)``: ``X = [a, b]`` of shape ``(n, 2)`` and ``Y = [a + b, a - b, |a - b|]``
         of shape ``(n, 3)``, both of the floating dtype ``dtype``. The targets are
         computed from the already-cast inputs, so they hold exactly in that dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from tensorgrad.data import make_regression_toy
+        >>> X, Y = make_regression_toy(100, seed=0)
+        >>> X.shape, Y.shape, Y.dtype
+        ((100, 2), (100, 3), dtype('float32'))
+        >>> bool((Y[:, 0] == X[:, 0] + X[:, 1]).all() and (Y[:, 2] == abs(Y[:, 1])).all())
+        True
     """
     dt = np.dtype(dtype)
     if not np.issubdtype(dt, np.floating):
@@ -110,6 +127,14 @@ def train_test_split(
     Returns:
         ``[a_train, a_test, b_train, b_test, ...]``: two numpy arrays (copies) per input,
         in sklearn's order. Each part is in random order.
+
+    Examples:
+        >>> import numpy as np
+        >>> from tensorgrad.data import train_test_split
+        >>> X, y = np.zeros((100, 3)), np.repeat([0, 1], [80, 20])
+        >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y)
+        >>> X_tr.shape, X_te.shape, np.bincount(y_te)         # 25 test samples, 80:20 kept
+        ((75, 3), (25, 3), array([20,  5]))
     """
     if not arrays:
         raise ValueError("train_test_split needs at least one array")
@@ -181,24 +206,37 @@ def _stratified_indices(
 def standardize(train: Any, *others: Any, eps: float = 1e-8) -> tuple[np.ndarray, ...]:
     """Standardise features with statistics of the training set only.
 
-    Each array becomes ``(a - mean) / (std + eps)``, where ``mean`` and ``std`` (population
-    std, ``ddof=0``) are taken over axis 0 of ``train``. The test data must not leak into
-    these statistics, hence ``others`` are only transformed. Constant features (``std ==
-    0``) map to 0 instead of dividing by zero.
+    Each array becomes ``(a - mean) / scale`` with ``scale = std`` (population std, ``ddof=0``)
+    where ``std > eps`` and 1 elsewhere; ``mean`` and ``std`` are taken over axis 0 of
+    ``train``. The test data must not leak into these statistics, hence ``others`` are only
+    transformed. Constant features are only centred (as scikit-learn does), so a test value
+    that differs from the constant is not blown up by a tiny divisor.
 
     Args:
         train: array of shape ``(N, *F)``, ``N >= 1``.
         *others: arrays of shape ``(M, *F)`` with the same feature shape ``F``.
-        eps: added to ``std`` in the denominator.
+        eps: a ``std`` at or below this counts as a constant feature.
 
     Returns:
         ``(train_std, *others_std, mean, std)``: the transformed arrays, then ``mean`` and
         ``std`` of shape ``F``. Floating inputs keep the dtype of ``train`` (statistics
         are accumulated in float64), other inputs become float64. Undo with
-        ``x * (std + eps) + mean``.
+        ``x * np.where(std > eps, std, 1) + mean``.
 
-    Example:
+    Examples:
         ``X_train, X_test, mean, std = standardize(X_train, X_test)``
+
+        >>> import numpy as np
+        >>> from tensorgrad.data import standardize
+        >>> train, test = np.array([[1.0, 5.0], [3.0, 5.0]]), np.array([[5.0, 5.0]])
+        >>> train_s, test_s, mean, std = standardize(train, test)
+        >>> mean, std
+        (array([2., 5.]), array([1., 0.]))
+        >>> train_s.round(6)                                  # the constant feature maps to 0
+        array([[-1.,  0.],
+               [ 1.,  0.]])
+        >>> test_s.round(6)                                   # scaled with the train statistics
+        array([[3., 0.]])
     """
     tr = as_array(train)
     if tr.ndim == 0 or tr.shape[0] == 0:
@@ -212,7 +250,7 @@ def standardize(train: Any, *others: Any, eps: float = 1e-8) -> tuple[np.ndarray
     dt = tr.dtype if np.issubdtype(tr.dtype, np.floating) else np.dtype(np.float64)
     mean = tr.mean(axis=0, dtype=np.float64)
     std = tr.std(axis=0, dtype=np.float64)
-    scale = std + eps
+    scale = np.where(std > eps, std, 1.0)
     out = [((a - mean) / scale).astype(dt) for a in (tr, *rest)]
     return (*out, mean.astype(dt), std.astype(dt))
 

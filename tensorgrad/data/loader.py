@@ -51,6 +51,16 @@ class DataLoader:
         drop_last: drop the final batch when it is smaller than ``batch_size``.
 
     ``len(loader)`` is the number of batches per epoch.
+
+    Examples:
+        >>> import numpy as np
+        >>> from tensorgrad.data import DataLoader
+        >>> X, y = np.zeros((5, 2), dtype=np.float32), np.arange(5)
+        >>> loader = DataLoader(X, y, batch_size=2)
+        >>> len(loader), [(xb.shape, yb.dtype) for xb, yb in loader]     # the last batch is short
+        (3, [((2, 2), dtype('int64')), ((2, 2), dtype('int64')), ((1, 2), dtype('int64'))])
+        >>> [yb.numpy().tolist() for _, yb in DataLoader(X, y, batch_size=2, shuffle=True, seed=0)]
+        [[2, 4], [3, 0], [1]]
     """
 
     def __init__(

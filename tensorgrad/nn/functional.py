@@ -37,6 +37,15 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
 
     The mask comes from tensorgrad's global generator (``tg.manual_seed`` fixes it). Any
     shape and float dtype; the gradient is the same mask times the same scale.
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn.functional as F
+        >>> _ = tg.manual_seed(0)
+        >>> F.dropout(tg.ones(6), p=0.5)                  # kept elements become 1 / (1 - p)
+        tensor([2., 0., 0., 0., 2., 2.])
+        >>> x = tg.ones(3)
+        >>> F.dropout(x, p=0.5, training=False) is x      # evaluation: the input itself
+        True
     """
     p = _check_p(p)
     x = as_tensor(x)
@@ -100,7 +109,16 @@ def _pair_domain(avoid: tuple = (), low_y: float = -3.0, high_y: float = 3.0) ->
 # ------------------------------------------------------------------------- regression losses
 @composite("mse_loss", _pair_domain())
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """Squared error (x - y)**2 per element, reduced. Same shapes required (any shape)."""
+    """Squared error (x - y)**2 per element, reduced. Same shapes required (any shape).
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn.functional as F
+        >>> x = tg.tensor([1.0, 2.0, 4.0])
+        >>> F.mse_loss(x, [1.0, 0.0, 0.0], reduction="none")
+        tensor([ 0.,  4., 16.])
+        >>> F.mse_loss(x, [1.0, 0.0, 0.0], reduction="sum").item()
+        20.0
+    """
     _check_reduction("mse_loss", reduction)
     x, y = _pair("mse_loss", input, target)
     d = x - y
@@ -109,7 +127,15 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 @composite("l1_loss", _pair_domain(avoid=(0.0,)))
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """Absolute error |x - y| per element, reduced. Gradient at x == y: 0."""
+    """Absolute error |x - y| per element, reduced. Gradient at x == y: 0.
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn.functional as F
+        >>> x = tg.tensor([1.0, 2.0, -4.0], requires_grad=True)
+        >>> F.l1_loss(x, [1.0, 0.0, 0.0]).backward()          # loss (0 + 2 + 4) / 3
+        >>> x.grad.round(4)                                   # sign(x - y) / 3
+        array([ 0.    ,  0.3333, -0.3333], dtype=float32)
+    """
     _check_reduction("l1_loss", reduction)
     x, y = _pair("l1_loss", input, target)
     return _reduce("l1_loss", (x - y).abs(), reduction)
@@ -136,13 +162,27 @@ def _piecewise(name: str, input: Any, target: Any, reduction: str, t: float, sca
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0
                    ) -> Tensor:
     """0.5 d**2 / beta where |d| < beta, else |d| - beta/2 (d = x - y), reduced; beta = 0 is
-    `l1_loss`."""
+    `l1_loss`.
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn.functional as F
+        >>> F.smooth_l1_loss(tg.tensor([0.5, 3.0]), [0.0, 0.0], reduction="none", beta=2.0)
+        tensor([0.0625, 2.    ])
+    """
     return _piecewise("smooth_l1_loss", input, target, reduction, float(beta), 1.0)
 
 
 @composite("huber_loss", _pair_domain(avoid=(-1.0, 0.0, 1.0)))
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """0.5 d**2 where |d| < delta, else delta (|d| - delta/2) (d = x - y), reduced."""
+    """0.5 d**2 where |d| < delta, else delta (|d| - delta/2) (d = x - y), reduced.
+
+    Examples:
+        It is `smooth_l1_loss` with beta = delta, times delta:
+
+        >>> import tensorgrad as tg, tensorgrad.nn.functional as F
+        >>> F.huber_loss(tg.tensor([0.5, 3.0]), [0.0, 0.0], reduction="none", delta=2.0)
+        tensor([0.125, 4.   ])
+    """
     return _piecewise("huber_loss", input, target, reduction, float(delta), float(delta))
 
 
@@ -166,7 +206,14 @@ def _bce_domain(draw: Any, s: Any) -> Any:
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1] and targets y, per
     element, reduced; each log is clamped to >= -100 (as in PyTorch), so p = 0 or 1 gives a
-    finite loss. From logits, `binary_cross_entropy_with_logits` is stabler and cheaper."""
+    finite loss. From logits, `binary_cross_entropy_with_logits` is stabler and cheaper.
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn.functional as F
+        >>> p = tg.tensor([0.5, 0.9, 0.0])                 # losses log 2, -log 0.1, -log 0 -> 100
+        >>> F.binary_cross_entropy(p, [1.0, 0.0, 1.0], reduction="none").numpy().round(4)
+        array([  0.6931,   2.3026, 100.    ], dtype=float32)
+    """
     _check_reduction("binary_cross_entropy", reduction)
     p, y = _pair("binary_cross_entropy", input, target)
     if p.size and not (np.all(p.data >= 0) and np.all(p.data <= 1)):
@@ -191,7 +238,16 @@ def _nll_domain(draw: Any, s: Any) -> Any:
 def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: -input[i, target[i]] per sample, reduced ('mean' over the
     N samples). `input` holds log-probabilities (N, C) (e.g. from `log_softmax`), or (C,)
-    with a scalar target; `target` holds integer classes (N,)."""
+    with a scalar target; `target` holds integer classes (N,).
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg, tensorgrad.nn.functional as F
+        >>> logp = F.log_softmax(tg.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]]))
+        >>> F.nll_loss(logp, np.array([0, 2]), reduction="none").numpy().round(4)  # -logp[i, t_i]
+        array([0.1698, 1.0986], dtype=float32)
+        >>> round(F.nll_loss(logp, np.array([0, 2])).item(), 4)     # = F.cross_entropy(logits, y)
+        0.6342
+    """
     _check_reduction("nll_loss", reduction)
     x = as_tensor(input)
     if x.ndim not in (1, 2):

@@ -23,6 +23,16 @@ class Linear(Module):
     Initialisation (`reset_parameters`), Kaiming-uniform for ReLU networks: every weight is
     drawn from ``U(-sqrt(6 / in_features), sqrt(6 / in_features))`` (variance
     ``2 / in_features``) with tensorgrad's global generator, and the bias is zero.
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg, tensorgrad.nn as nn
+        >>> _ = tg.manual_seed(0)                     # fixes the initial weights
+        >>> layer = nn.Linear(3, 2)
+        >>> layer.weight.shape, layer.bias.shape      # (in, out): z = x @ W + b
+        ((3, 2), (2,))
+        >>> x = tg.ones((4, 3))
+        >>> layer(x).shape, np.allclose(layer(x).data, x.data @ layer.weight.data)  # bias is 0
+        ((4, 2), True)
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
@@ -63,7 +73,17 @@ Dense = Linear
 class Dropout(Module):
     """Inverted dropout with probability `p` (see `functional.dropout`): in training mode
     each element is zeroed with probability p and the rest scaled by 1/(1-p); in eval mode
-    the input passes through unchanged."""
+    the input passes through unchanged.
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn as nn
+        >>> _ = tg.manual_seed(0)                     # fixes the mask
+        >>> drop = nn.Dropout(0.5)
+        >>> drop(tg.ones(6))                          # survivors scaled by 1 / (1 - p)
+        tensor([2., 0., 0., 0., 2., 2.])
+        >>> drop.eval()(tg.ones(6))                   # eval mode: no dropout
+        tensor([1., 1., 1., 1., 1., 1.])
+    """
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()

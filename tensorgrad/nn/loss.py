@@ -23,7 +23,18 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """Mean squared error (x - y)**2 (mean over all elements)."""
+    """Mean squared error (x - y)**2 (mean over all elements).
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn as nn
+        >>> x = tg.tensor([1.0, 2.0, 4.0], requires_grad=True)
+        >>> loss = nn.MSELoss()(x, [1.0, 0.0, 0.0])      # (0 + 4 + 16) / 3
+        >>> round(loss.item(), 4)
+        6.6667
+        >>> loss.backward()
+        >>> x.grad.round(4)                              # 2 (x - y) / 3
+        array([0.    , 1.3333, 2.6667], dtype=float32)
+    """
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.mse_loss(input, target, self.reduction)
@@ -60,14 +71,33 @@ class HuberLoss(_Loss):
 
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy from logits (N, C) against integer classes (N,) or
-    probabilities (N, C); 'mean' averages over the N samples."""
+    probabilities (N, C); 'mean' averages over the N samples.
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg, tensorgrad.nn as nn
+        >>> logits = tg.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+        >>> loss_fn = nn.CrossEntropyLoss()
+        >>> round(loss_fn(logits, np.array([0, 2])).item(), 4)     # mean of 0.1698 and log(3)
+        0.6342
+        >>> round(loss_fn(logits, np.array([[1.0, 0, 0], [0, 0, 1]])).item(), 4)   # one-hot
+        0.6342
+    """
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.cross_entropy(input, target, self.reduction)
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of log-probabilities (N, C) at integer classes (N,)."""
+    """Negative log-likelihood of log-probabilities (N, C) at integer classes (N,).
+
+    Examples:
+        After `LogSoftmax` it is the cross-entropy of the logits:
+
+        >>> import numpy as np, tensorgrad as tg, tensorgrad.nn as nn
+        >>> logits = tg.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+        >>> round(nn.NLLLoss()(nn.LogSoftmax()(logits), np.array([0, 2])).item(), 4)
+        0.6342
+    """
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.nll_loss(input, target, self.reduction)
@@ -75,14 +105,29 @@ class NLLLoss(_Loss):
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy of sigmoid(logits) against targets in [0, 1], computed stably
-    from the logits; 'mean' averages over all elements."""
+    from the logits; 'mean' averages over all elements.
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn as nn
+        >>> z = tg.tensor([0.0, 1e4, -1e4])                  # no overflow at |z| = 1e4
+        >>> nn.BCEWithLogitsLoss(reduction="none")(z, [1.0, 1.0, 0.0]).numpy().round(4)
+        array([0.6931, 0.    , 0.    ], dtype=float32)
+    """
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy of probabilities in [0, 1] (logs clamped to >= -100)."""
+    """Binary cross-entropy of probabilities in [0, 1] (logs clamped to >= -100).
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn as nn
+        >>> round(nn.BCELoss()(tg.tensor([0.5, 0.5]), [1.0, 0.0]).item(), 4)    # log(2)
+        0.6931
+        >>> nn.BCELoss()(tg.tensor([0.0]), [1.0])            # -log(0) clamped to 100
+        tensor(100.)
+    """
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.binary_cross_entropy(input, target, self.reduction)

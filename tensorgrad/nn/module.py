@@ -21,6 +21,14 @@ class Parameter(Tensor):
     ``Parameter(data)``: the data is copied into a floating array. Python floats, lists and
     integer data become the default dtype (``tg.get_default_dtype()``); a floating numpy array
     (or Tensor) keeps its dtype.
+
+    Examples:
+        >>> import numpy as np, tensorgrad.nn as nn
+        >>> p = nn.Parameter([1, 2])              # integers become the default float dtype
+        >>> p.requires_grad, p.is_leaf, p.dtype
+        (True, True, dtype('float32'))
+        >>> nn.Parameter(np.zeros(2)).dtype       # a floating array keeps its dtype
+        dtype('float64')
     """
 
     __slots__ = ()
@@ -65,6 +73,18 @@ class Module:
 
             def forward(self, x):
                 return self.fc2(F.relu(self.fc1(x)))
+
+    Examples:
+        Parameters, names and modes reach the whole tree of sub-modules:
+
+        >>> import tensorgrad.nn as nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> [name for name, p in model.named_parameters()]
+        ['0.weight', '0.bias', '2.weight', '2.bias']
+        >>> sum(p.size for p in model.parameters())     # 4*8 + 8 + 8*2 + 2
+        58
+        >>> model.eval().training, model[0].training
+        (False, False)
     """
 
     training: bool
@@ -263,6 +283,20 @@ class Module:
         shape mismatch or a non-numeric value, and with ``strict=True`` (default) a missing
         or unexpected name, raise `StateDictError` naming every problem, and then nothing
         has been changed. Returns the missing and unexpected names (empty when strict).
+
+        Examples:
+            >>> import tensorgrad.nn as nn
+            >>> a, b = nn.Linear(2, 3), nn.Linear(2, 3)
+            >>> b.load_state_dict(a.state_dict())
+            IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+            >>> bool((b.weight.data == a.weight.data).all())
+            True
+            >>> nn.Linear(3, 3).load_state_dict(a.state_dict())
+            Traceback (most recent call last):
+                ...
+            tensorgrad.nn.module.StateDictError: Error(s) in loading state_dict for Linear ...
+            size mismatch for 'weight': the state dict has shape (2, 3), the parameter in the model
+            has shape (3, 3)
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of name -> array, got "
@@ -336,6 +370,14 @@ class Sequential(Module):
     The children are named ``"0"``, ``"1"`` ... (or by the keys of a single OrderedDict
     argument). Supports ``len``, iteration, ``model[i]`` (a module) and ``model[a:b]`` (a
     Sequential of those modules, keeping their names), and ``append``.
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn as nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> model(tg.ones((5, 4))).shape            # (N, 4) -> (N, 8) -> (N, 2)
+        (5, 2)
+        >>> len(model), model[1], list(model[1:].state_dict())
+        (3, ReLU(), ['2.weight', '2.bias'])
     """
 
     def __init__(self, *modules: Union[Module, Mapping[str, Module]]) -> None:

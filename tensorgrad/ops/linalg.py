@@ -102,13 +102,14 @@ def linear(x: Any, weight: Any, bias: Optional[Any] = None) -> Tensor:
     This is the row-vector convention z = a W + b. Gradients: dx = dz W^T, dW = x^T dz,
     db = sum of dz over the batch.
 
-    >>> import numpy as np, tensorgrad as tg
-    >>> x = tg.tensor(np.ones((4, 3)))
-    >>> w = tg.tensor(np.ones((3, 2)), requires_grad=True)
-    >>> b = tg.tensor(np.zeros(2), requires_grad=True)
-    >>> tg.ops.linear(x, w, b).sum().backward()
-    >>> w.grad.shape, b.grad            # dW = x^T dz, db = sum of dz over the batch
-    ((3, 2), array([4., 4.]))
+    Examples:
+        >>> import numpy as np, tensorgrad as tg
+        >>> x = tg.tensor(np.ones((4, 3)))
+        >>> w = tg.tensor(np.ones((3, 2)), requires_grad=True)
+        >>> b = tg.tensor(np.zeros(2), requires_grad=True)
+        >>> tg.ops.linear(x, w, b).sum().backward()
+        >>> w.grad.shape, b.grad            # dW = x^T dz, db = sum of dz over the batch
+        ((3, 2), array([4., 4.]))
     """
     x = x if isinstance(x, Tensor) else as_tensor(x)
     w = weight if isinstance(weight, Tensor) else as_tensor(weight)

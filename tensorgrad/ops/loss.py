@@ -95,15 +95,16 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     (N, C). loss_i = logsumexp(z_i) - z_i[t_i] (or -sum_c y_ic log softmax(z_i)_c).
     Gradient w.r.t. the logits: (softmax(z) - y) / N for 'mean'.
 
-    >>> import numpy as np, tensorgrad as tg
-    >>> z = tg.tensor(np.array([[2.0, 0.0], [0.0, 1e4]]), requires_grad=True)
-    >>> loss = tg.ops.cross_entropy(z, np.array([0, 0]))
-    >>> round(loss.item(), 4)           # stable: a logit of 1e4 does not overflow
-    5000.0635
-    >>> loss.backward()
-    >>> z.grad.round(4)                 # (softmax(z) - onehot(y)) / N
-    array([[-0.0596,  0.0596],
-           [-0.5   ,  0.5   ]])
+    Examples:
+        >>> import numpy as np, tensorgrad as tg
+        >>> z = tg.tensor(np.array([[2.0, 0.0], [0.0, 1e4]]), requires_grad=True)
+        >>> loss = tg.ops.cross_entropy(z, np.array([0, 0]))
+        >>> round(loss.item(), 4)           # stable: a logit of 1e4 does not overflow
+        5000.0635
+        >>> loss.backward()
+        >>> z.grad.round(4)                 # (softmax(z) - onehot(y)) / N
+        array([[-0.0596,  0.0596],
+               [-0.5   ,  0.5   ]])
     """
     _check_reduction("cross_entropy", reduction)
     z = as_tensor(logits)

@@ -34,6 +34,18 @@ class Adam(Optimizer):
         eps: added to the denominator, ``>= 0``.
         weight_decay: L2 penalty coefficient, ``>= 0`` (AdamW: decoupled decay rate).
         amsgrad: use the running maximum of ``v``.
+
+    Examples:
+        The first step moves every element by about ``lr`` against the sign of its gradient,
+        whatever the gradient's size (``m / sqrt(v)`` is ``sign(g)`` after bias correction):
+
+        >>> import numpy as np, tensorgrad as tg
+        >>> w = tg.tensor(np.array([1.0, -2.0]), requires_grad=True)
+        >>> opt = tg.optim.Adam([w], lr=0.1)
+        >>> (w * w).sum().backward()              # grad = (2, -4)
+        >>> opt.step()
+        >>> w.data.round(6), opt.state[w]["step"]
+        (array([ 0.9, -1.9]), 1)
     """
 
     _required_state = frozenset({"step", "exp_avg", "exp_avg_sq"})
@@ -122,6 +134,15 @@ class AdamW(Adam):
         ... then the Adam update of `Adam` with this g.
 
     The default ``weight_decay`` is ``1e-2``.
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg
+        >>> w = tg.tensor(np.array([1.0, -2.0]), requires_grad=True)
+        >>> opt = tg.optim.AdamW([w], lr=0.1, weight_decay=0.5)
+        >>> w.grad = np.zeros(2)                  # no gradient: only the decay acts
+        >>> opt.step()
+        >>> w.data                                # w * (1 - 0.1 * 0.5)
+        array([ 0.95, -1.9 ])
     """
 
     _decoupled = True

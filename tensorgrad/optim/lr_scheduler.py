@@ -76,6 +76,18 @@ class StepLR(LRScheduler):
     Without other changes to the rate, ``lr(epoch) = initial_lr * gamma ** (epoch //
     step_size)``. Like PyTorch it is applied as a factor to the current rate, so it
     combines with other schedulers and manual changes.
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg
+        >>> opt = tg.optim.SGD([tg.tensor(np.zeros(1), requires_grad=True)], lr=1.0)
+        >>> sched = tg.optim.StepLR(opt, step_size=2, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(opt.param_groups[0]["lr"])
+        ...     opt.step()                        # (one epoch of training)
+        ...     sched.step()
+        >>> lrs
+        [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
     def __init__(
@@ -101,6 +113,18 @@ class CosineAnnealingLR(LRScheduler):
     ``lr(epoch) = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``,
     which rises again after ``T_max`` (period ``2 * T_max``). Like PyTorch it is applied as
     a ratio to the current rate, so it combines with manual changes.
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg
+        >>> opt = tg.optim.SGD([tg.tensor(np.zeros(1), requires_grad=True)], lr=1.0)
+        >>> sched = tg.optim.CosineAnnealingLR(opt, T_max=4)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     sched.step()
+        >>> lrs                                   # (1 + cos(pi * epoch / 4)) / 2
+        [1.0, 0.8536, 0.5, 0.1464, 0.0]
     """
 
     def __init__(

@@ -43,6 +43,15 @@ class RMSprop(Optimizer):
         momentum: momentum factor, ``>= 0``.
         centered: normalize by an estimate of the gradient's variance instead of its
             second moment.
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg
+        >>> w = tg.tensor(np.array([1.0, -2.0]), requires_grad=True)
+        >>> opt = tg.optim.RMSprop([w], lr=0.01)  # alpha = 0.99
+        >>> (w * w).sum().backward()
+        >>> opt.step()                            # s = 0.01 g**2: the step is 0.01 * g / (0.1 |g|)
+        >>> w.data.round(6)
+        array([ 0.9, -1.9])
     """
 
     _required_state = frozenset({"step", "square_avg"})

@@ -32,6 +32,25 @@ class SGD(Optimizer):
         dampening: dampening of the gradient's contribution to the momentum buffer.
         weight_decay: L2 penalty coefficient, ``>= 0``.
         nesterov: use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg
+        >>> w = tg.tensor(np.array([1.0, -2.0]), requires_grad=True)
+        >>> opt = tg.optim.SGD([w], lr=0.1)
+        >>> (w * w).sum().backward()              # grad = 2 w
+        >>> opt.step()
+        >>> w.data                                # w - 0.1 * 2 w
+        array([ 0.8, -1.6])
+
+        With momentum, a constant gradient of 1 gives b = 1, then 0.9 * 1 + 1 = 1.9:
+
+        >>> w = tg.tensor(np.array([1.0]), requires_grad=True)
+        >>> opt = tg.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     w.grad = np.ones(1)
+        ...     opt.step()
+        >>> w.data.round(6), opt.state[w]["momentum_buffer"]    # 1 - 0.1 * (1 + 1.9)
+        (array([0.71]), array([1.9]))
     """
 
     _optional_state = frozenset({"momentum_buffer"})

@@ -31,6 +31,15 @@ def check_module(module: Any, *inputs: Any, eps: float = 1e-6, atol: float = 1e-
     every float input (unless ``check_inputs=False``) and every parameter are compared
     element by element. Returns True or raises `GradcheckError` naming the parameter, the
     index and both values. The original module is untouched.
+
+    Examples:
+        >>> import numpy as np, tensorgrad.nn as nn
+        >>> from tensorgrad.testing import check_module
+        >>> layer = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Dropout(0.5))   # float32
+        >>> check_module(layer, np.ones((2, 3)))      # input, 0.weight and 0.bias in float64
+        True
+        >>> layer[0].weight.dtype, layer.training     # the original is untouched
+        (dtype('float32'), True)
     """
     m = copy.deepcopy(module)
     named = list(m.named_parameters()) if hasattr(m, "named_parameters") else []

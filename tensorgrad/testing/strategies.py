@@ -49,7 +49,19 @@ def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: in
 
 def broadcastable_shapes(n: int = 2, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
                          max_side: int = 4) -> Any:
-    """A list of `n` shapes that broadcast together (numpy rules), e.g. [(2, 1, 3), (4, 1)]."""
+    """A list of `n` shapes that broadcast together (numpy rules), e.g. [(2, 1, 3), (4, 1)].
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg
+        >>> from hypothesis import given, settings
+        >>> from tensorgrad.testing import strategies as s
+        >>> @settings(max_examples=20, database=None, derandomize=True)
+        ... @given(s.broadcastable_shapes(n=2))
+        ... def test_add_broadcasts(shapes):
+        ...     a, b = tg.ones(shapes[0]), tg.ones(shapes[1])
+        ...     assert (a + b).shape == np.broadcast_shapes(*shapes)
+        >>> test_add_broadcasts()
+    """
     return hnp.mutually_broadcastable_shapes(
         num_shapes=n, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
     ).map(lambda bs: list(bs.input_shapes))
@@ -107,7 +119,18 @@ def indices(shape: tuple) -> Any:
 
 def tensors(shape: Any = None, dtype: Any = np.float64, requires_grad: bool = True,
             **kwargs: Any) -> Any:
-    """tensorgrad Tensors (float64 by default, requiring grad) with values as in `arrays`."""
+    """tensorgrad Tensors (float64 by default, requiring grad) with values as in `arrays`.
+
+    Examples:
+        >>> import tensorgrad as tg
+        >>> from hypothesis import given, settings
+        >>> from tensorgrad.testing import strategies as s
+        >>> @settings(max_examples=20, database=None, derandomize=True)
+        ... @given(s.tensors(s.shapes(min_dims=1)))
+        ... def test_tanh_gradient(x):
+        ...     assert x.dtype == "float64" and tg.gradcheck(lambda t: t.tanh().sum(), [x])
+        >>> test_tanh_gradient()
+    """
     from ..tensor import Tensor
 
     return arrays(shapes() if shape is None else shape, dtype, **kwargs).map(
