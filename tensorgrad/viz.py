@@ -24,7 +24,8 @@ Examples:
     digraph tensorgrad {
       node [fontname="Helvetica", fontsize=11];
       edge [arrowsize=0.7];
-      n0 [label="sum\\n() float32", shape=ellipse, style=filled, fillcolor="#dbe9f6", peripheries=2];
+      n0 [label="sum\\n() float32", shape=ellipse, style=filled, fillcolor="#dbe9f6",
+          peripheries=2];
       n1 [label="mul\\n(2,) float32", shape=ellipse, style=filled, fillcolor="#dbe9f6"];
       n2 [label="param\\n(2,) float32", shape=box, style="filled,rounded", fillcolor="#c9e7c3"];
       n3 [label="leaf\\n() float32", shape=box, style=rounded, color="#888888"];
