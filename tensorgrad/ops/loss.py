@@ -38,9 +38,19 @@ def _softmax(z: Any) -> Any:
     return e
 
 
-def _ce_logits(g: Any, ans: Any, z: Any, *y: Any, target: Any, reduction: str) -> Any:
-    p = _softmax(z)
+def _ce_logits(g: Any, ans: Any, z: Any, *y: Any, target: Any, reduction: str,
+               saved: Any = None) -> Any:
     n = z.shape[0] if z.ndim == 2 else 1
+    if saved is not None and not isinstance(z, Tensor):
+        e, s = saved  # exp(z - max) and its row sums, kept by the forward pass
+        p = e / s
+        if z.ndim == 2:
+            p[np.arange(n), target] -= 1
+        else:
+            p[target] -= 1
+        p *= _scale(g, reduction, n, True)
+        return p
+    p = _softmax(z)
     if target is None:  # probability targets y: d/dz of -sum(y log p) = p sum(y) - y
         yy = y[0]
         diff = p * yy.sum(axis=-1, keepdims=True) - yy
@@ -54,7 +64,8 @@ def _ce_logits(g: Any, ans: Any, z: Any, *y: Any, target: Any, reduction: str) -
     return diff * _scale(g, reduction, n, True)
 
 
-def _ce_target(g: Any, ans: Any, z: Any, y: Any, target: Any, reduction: str) -> Any:
+def _ce_target(g: Any, ans: Any, z: Any, y: Any, target: Any, reduction: str,
+               saved: Any = None) -> Any:
     n = z.shape[0] if z.ndim == 2 else 1
     logp = z - _lse_any(z)
     return -logp * _scale(g, reduction, n, True)
@@ -113,29 +124,37 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     if z.data.dtype.kind != "f":
         raise TypeError(f"cross_entropy: logits must be floating point, got {z.dtype}")
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    logp = z.data - _logsumexp(z.data, (z.data.ndim - 1,), True)
+    a = z.data
+    # log softmax = shifted - log(s), with shifted = z - max(z) <= 0, so exp never overflows
+    shifted = a - a.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    s = e.sum(axis=-1, keepdims=True)
     if t.dtype.kind in "iu":
-        if t.shape != z.data.shape[:-1]:
+        if t.shape != a.shape[:-1]:
             raise ValueError(f"cross_entropy: class targets of shape {t.shape} do not match "
                              f"logits of shape {z.shape} (expected {z.shape[:-1]})")
-        c = z.data.shape[-1]
+        c = a.shape[-1]
         if t.size and (t.min() < 0 or t.max() >= c):
             raise IndexOutOfRange(f"cross_entropy: target class out of range [0, {c}) "
                                   f"(targets {describe(t)}, logits {describe(z)})")
-        picked = logp[np.arange(t.shape[0]), t] if z.data.ndim == 2 else logp[t]
-        out = _reduce(-picked, reduction)
-        return record(CROSS_ENTROPY, out, (z,), {"target": t, "reduction": reduction})
-    y = target if isinstance(target, Tensor) else _const(t.astype(z.data.dtype))
+        if a.ndim == 2:
+            loss = np.log(s[:, 0]) - shifted[np.arange(t.shape[0]), t]
+        else:
+            loss = np.log(s[0]) - shifted[t]
+        return record(CROSS_ENTROPY, _reduce(loss, reduction), (z,),
+                      {"target": t, "reduction": reduction, "saved": (e, s)})
+    y = target if isinstance(target, Tensor) else _const(t.astype(a.dtype))
     if y.shape != z.shape:
         raise ValueError(f"cross_entropy: probability targets of shape {y.shape} do not "
                          f"match logits of shape {z.shape}")
+    logp = shifted - np.log(s)
     out = _reduce(-(y.data * logp).sum(axis=-1), reduction)
     return record(CROSS_ENTROPY, out, (z, y), {"target": None, "reduction": reduction})
 
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
-    if reduction == "mean":
-        return np.asarray(loss.mean(), dtype=loss.dtype)
+    if reduction == "mean":  # sum / n: ndarray.mean goes through a slow Python wrapper
+        return np.asarray(loss.sum() / max(loss.size, 1), dtype=loss.dtype)
     if reduction == "sum":
         return np.asarray(loss.sum(), dtype=loss.dtype)
     return loss
