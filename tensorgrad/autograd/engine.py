@@ -42,6 +42,8 @@ def retain(t: Any) -> None:
 def unbroadcast(g: Any, shape: tuple) -> Any:
     """Sum `g` over the axes that broadcasting added or stretched, giving it `shape`."""
     lead = g.ndim - len(shape)
+    if lead > 0 and g.shape[lead:] == shape:  # only new leading axes, e.g. a bias: one call
+        return g.sum(axis=0 if lead == 1 else tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1
     )
@@ -76,7 +78,7 @@ def _seed(root: Any, grad: Any, create_graph: bool) -> Any:
                 f"output has shape {root.shape}. Pass grad= (dL/d output) of that shape, or "
                 "reduce it first (e.g. .sum())."
             )
-        g: Any = np.ones(root.data.shape, dtype=root.data.dtype)
+        g: Any = np.array(1, dtype=root.data.dtype).reshape(root.data.shape)
     else:
         g = grad if (create_graph and isinstance(grad, Tensor)) else np.asarray(
             _data(grad), dtype=root.data.dtype)
@@ -120,6 +122,8 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
             t.grad = _own(g, None, t.data.dtype) if t.grad is None else t.grad + _data(g)
         if create_graph:
             results = op.backward(g, t, inputs, params, inputs)
+        elif len(inputs) == 1:
+            results = op.backward(g, t.data, (inputs[0].data,), params, inputs)
         else:
             results = op.backward(g, t.data, [p.data for p in inputs], params, inputs)
         if check is not None:

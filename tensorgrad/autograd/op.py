@@ -54,6 +54,11 @@ class Op:
             a, b = inputs
             return [rules[0](g, ans, *args, **kw) if a.requires_grad else None,
                     rules[1](g, ans, *args, **kw) if b.requires_grad else None]
+        if len(inputs) == 3 and len(rules) == 3:  # linear: x, W, b
+            a, b, c = inputs
+            return [rules[0](g, ans, *args, **kw) if a.requires_grad else None,
+                    rules[1](g, ans, *args, **kw) if b.requires_grad else None,
+                    rules[2](g, ans, *args, **kw) if c.requires_grad else None]
         return [
             rule(g, ans, *args, **kw) if p.requires_grad else None
             for rule, p in zip(rules, inputs)
