@@ -1,0 +1,1 @@
+"""tensorgrad's benchmark suite: ``python benchmarks/run.py --quick`` (see run.py)."""

@@ -1,0 +1,237 @@
+"""Optional frameworks for the MLP step: PyTorch (eager, CPU), MyGrad, HIPS autograd and JAX
+(eager and jit). Each is imported only when asked for and skipped with a note when missing;
+none is a dependency of tensorgrad or of the benchmarks.
+
+Every adapter computes exactly the step of ``contenders.py`` (x @ W + b per layer, ReLU,
+mean softmax cross-entropy, plain SGD) from the same initial parameters and batch, in the
+benchmark's dtype; ``contenders.agreement`` checks that before anything is timed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable, Dict, List, Tuple
+
+import numpy as np
+
+from .contenders import Params
+
+
+class TorchContender:
+    """PyTorch eager on the CPU: ``addmm`` (PyTorch's fused x @ W + b), ``relu``,
+    ``F.cross_entropy``, ``torch.optim.SGD`` with ``zero_grad(set_to_none=True)``."""
+
+    name = "pytorch (eager)"
+    runtime = "torch"
+    threads = 2  # set by mlp_step.run to the thread count every contender uses
+
+    def __init__(self, params: Params, lr: float) -> None:
+        import torch
+
+        torch.set_num_threads(self.threads)
+        self.torch = torch
+        self.layers = [(torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True))
+                       for W, b in params]
+        self.opt = torch.optim.SGD([p for layer in self.layers for p in layer], lr=lr)
+
+    def prepare(self, X: np.ndarray, y: np.ndarray) -> Tuple[Any, ...]:
+        return self.torch.from_numpy(X), self.torch.from_numpy(y.astype(np.int64))
+
+    def _logits(self, x: Any) -> Any:
+        last = len(self.layers) - 1
+        for i, (W, b) in enumerate(self.layers):
+            x = self.torch.addmm(b, x, W)
+            if i < last:
+                x = self.torch.relu(x)
+        return x
+
+    def step(self, x: Any, y: Any) -> None:
+        self.opt.zero_grad(set_to_none=True)
+        loss = self.torch.nn.functional.cross_entropy(self._logits(x), y)
+        loss.backward()
+        self.opt.step()
+
+    def params(self) -> Params:
+        return [(W.detach().numpy().copy(), b.detach().numpy().copy()) for W, b in self.layers]
+
+
+class MyGradContender:
+    """MyGrad: ``matmul`` + bias, ``relu``, ``softmax_crossentropy`` (mean), in-place SGD on
+    ``.data``."""
+
+    name = "mygrad"
+
+    def __init__(self, params: Params, lr: float) -> None:
+        import mygrad as mg
+        from mygrad.nnet.activations import relu
+        from mygrad.nnet.losses import softmax_crossentropy
+
+        self.mg, self.relu, self.loss = mg, relu, softmax_crossentropy
+        self.layers = [(mg.tensor(W.copy()), mg.tensor(b.copy())) for W, b in params]
+        self.lr = lr
+
+    def prepare(self, X: np.ndarray, y: np.ndarray) -> Tuple[Any, ...]:
+        return X, y
+
+    def step(self, x: Any, y: np.ndarray) -> None:
+        last = len(self.layers) - 1
+        for i, (W, b) in enumerate(self.layers):
+            x = self.mg.matmul(x, W) + b
+            if i < last:
+                x = self.relu(x)
+        self.loss(x, y).backward()
+        for W, b in self.layers:
+            # .grad is None only before a backward pass
+            W.data -= self.lr * W.grad  # type: ignore[operator]
+            b.data -= self.lr * b.grad  # type: ignore[operator]
+
+    def params(self) -> Params:
+        return [(W.data.copy(), b.data.copy()) for W, b in self.layers]
+
+
+class HipsAutogradContender:
+    """HIPS autograd: ``grad`` of a pure numpy loss (``autograd.scipy.special.logsumexp``),
+    in-place SGD on the numpy parameters."""
+
+    name = "hips autograd"
+
+    def __init__(self, params: Params, lr: float) -> None:
+        import autograd.numpy as anp
+        from autograd import grad
+        from autograd.scipy.special import logsumexp
+
+        def loss(layers: Any, x: Any, y: Any) -> Any:
+            last = len(layers) - 1
+            for i, (W, b) in enumerate(layers):
+                x = anp.dot(x, W) + b
+                if i < last:
+                    x = anp.maximum(x, 0.0)
+            return anp.mean(logsumexp(x, axis=1) - x[anp.arange(x.shape[0]), y])
+
+        self.grad = grad(loss)
+        self.layers = [(W.copy(), b.copy()) for W, b in params]
+        self.lr = lr
+
+    def prepare(self, X: np.ndarray, y: np.ndarray) -> Tuple[Any, ...]:
+        return X, y
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> None:
+        grads = self.grad(self.layers, x, y)
+        for (W, b), (dW, db) in zip(self.layers, grads):
+            W -= self.lr * dW
+            b -= self.lr * db
+
+    def params(self) -> Params:
+        return [(W.copy(), b.copy()) for W, b in self.layers]
+
+
+_JAX_JIT: Dict[float, Callable[..., Any]] = {}
+
+
+def _jax_update(lr: float) -> Callable[..., Any]:
+    import jax
+    import jax.numpy as jnp
+
+    def loss(layers: Any, x: Any, y: Any) -> Any:
+        last = len(layers) - 1
+        for i, (W, b) in enumerate(layers):
+            x = x @ W + b
+            if i < last:
+                x = jax.nn.relu(x)
+        picked = jnp.take_along_axis(x, y[:, None], axis=1)[:, 0]
+        return jnp.mean(jax.nn.logsumexp(x, axis=1) - picked)
+
+    def update(layers: Any, x: Any, y: Any) -> Any:
+        grads = jax.grad(loss)(layers, x, y)
+        return [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(layers, grads)]
+
+    return update
+
+
+class JaxContender:
+    """JAX on the CPU without ``jit``: ``jax.grad`` of the loss, op by op. Every step
+    waits for its result (``block_until_ready``), as the others do by construction."""
+
+    name = "jax (eager)"
+    runtime = "jax"
+    jit = False
+    # Eager JAX compiles each primitive for each new shape (seconds per batch size), which
+    # the quick run cannot afford; it is measured in the full run.
+    full_only = True
+
+    def __init__(self, params: Params, lr: float) -> None:
+        import jax
+
+        # float64 needs x64 mode; float32 arrays stay float32 in it.
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+
+        self.jax = jax
+        self.jnp = jnp
+        if self.jit:
+            if lr not in _JAX_JIT:  # one compiled function per lr, shared across instances
+                _JAX_JIT[lr] = jax.jit(_jax_update(lr))
+            self.update = _JAX_JIT[lr]
+        else:
+            self.update = _jax_update(lr)
+        self.layers = [(jnp.asarray(W), jnp.asarray(b)) for W, b in params]
+
+    def prepare(self, X: np.ndarray, y: np.ndarray) -> Tuple[Any, ...]:
+        return self.jnp.asarray(X), self.jnp.asarray(y.astype(np.int64))
+
+    def step(self, x: Any, y: Any) -> None:
+        self.layers = self.jax.block_until_ready(self.update(self.layers, x, y))
+
+    def params(self) -> Params:
+        return [(np.asarray(W).copy(), np.asarray(b).copy()) for W, b in self.layers]
+
+
+class JaxJitContender(JaxContender):
+    """JAX with the whole step (gradient and update) under ``jax.jit``."""
+
+    name = "jax (jit)"
+    jit = True
+    full_only = False
+
+
+# (adapter, the module that must import for it)
+OPTIONAL: List[Tuple[Any, str]] = [
+    (TorchContender, "torch"),
+    (MyGradContender, "mygrad"),
+    (HipsAutogradContender, "autograd"),
+    (JaxContender, "jax"),
+    (JaxJitContender, "jax"),
+]
+
+
+def available(threads: int, full: bool = True) -> Tuple[Dict[str, Any], List[str]]:
+    """Adapters whose framework imports, and a note for each one skipped. ``full=False``
+    leaves out the ones too slow to set up for a quick run."""
+    TorchContender.threads = threads
+    found: Dict[str, Any] = {}
+    notes: List[str] = []
+    for adapter, module in OPTIONAL:
+        try:
+            importlib.import_module(module)
+        except Exception as e:  # ImportError, or a broken install that fails on import
+            notes.append(f"{adapter.name} skipped: `import {module}` failed "
+                         f"({type(e).__name__}: {e}).")
+            continue
+        if not full and getattr(adapter, "full_only", False):
+            notes.append(f"{adapter.name} runs in full mode only (slow to set up).")
+            continue
+        found[adapter.name] = adapter
+    return found, notes
+
+
+def versions() -> Dict[str, str]:
+    """Versions of the optional frameworks that are installed (no import of missing ones)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for dist in ("torch", "mygrad", "autograd", "jax", "jaxlib", "matplotlib", "threadpoolctl"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            continue
+    return out

@@ -1,0 +1,162 @@
+"""Run tensorgrad's benchmark suite and write benchmarks/results/results.{json,md,png}.
+
+    python benchmarks/run.py --quick              # under 2 minutes (make bench)
+    python benchmarks/run.py                      # full run, under 10 minutes (make bench-full)
+    python benchmarks/run.py --only per_op --only depth --dtype float64
+
+Benchmarks: mlp_step, per_op, depth, memory, training (see each module's docstring).
+
+Threads: every contender gets the same number (``--threads``, default 2). The BLAS that
+numpy loads (shared by numpy, tensorgrad, the reference, MyGrad and HIPS autograd) reads
+OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS when it loads, so they are set
+here before numpy is imported; PyTorch gets ``torch.set_num_threads``; JAX keeps XLA's own
+CPU thread pool (it has no runtime setting). Without ``--threads`` a value already in the
+environment is respected. Nothing else about BLAS (e.g. OPENBLAS_CORETYPE) is touched; the
+BLAS in use, its thread count and those variables are recorded in results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):
+    # Run as a script: import `benchmarks` and `tensorgrad` from this checkout, and keep the
+    # benchmarks folder itself off the path so its modules cannot shadow anything.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+    sys.path.insert(0, str(ROOT))
+
+NAMES = ("mlp_step", "per_op", "depth", "memory", "training")
+_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    speed = p.add_mutually_exclusive_group()
+    speed.add_argument("--quick", action="store_true", help="fewer repeats (under 2 minutes)")
+    speed.add_argument("--tiny", action="store_true",
+                       help="a few iterations of everything, to prove the scripts run "
+                            "(seconds; the numbers mean nothing)")
+    p.add_argument("--only", action="append", metavar="NAME",
+                   help=f"run only these benchmarks (repeatable or comma-separated): "
+                        f"{', '.join(NAMES)}")
+    p.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS/framework threads for every contender (default: the "
+                        "environment's OPENBLAS_NUM_THREADS/OMP_NUM_THREADS, else 2)")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results",
+                   help="output folder (default benchmarks/results)")
+    p.add_argument("--no-frameworks", action="store_true",
+                   help="skip the optional frameworks (PyTorch, MyGrad, autograd, JAX)")
+    p.add_argument("--no-plot", action="store_true", help="do not draw results.png")
+    args = p.parse_args(argv)
+    only = [n.strip() for item in (args.only or []) for n in item.split(",") if n.strip()]
+    unknown = [n for n in only if n not in NAMES]
+    if unknown:
+        p.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(NAMES)}")
+    args.only = only or list(NAMES)
+    if args.threads is not None and args.threads < 1:
+        p.error("--threads must be at least 1")
+    return args
+
+
+def set_threads(requested: Optional[int]) -> int:
+    """Fix the BLAS thread count before numpy loads its BLAS; returns the count."""
+    if requested is not None:
+        for var in _THREAD_VARS:
+            os.environ[var] = str(requested)
+        return requested
+    n = int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or 2)
+    for var in _THREAD_VARS:
+        os.environ.setdefault(var, str(n))
+    return n
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    preset = {var: os.environ[var] for var in _THREAD_VARS if var in os.environ}
+    threads = set_threads(args.threads)
+    if "numpy" in sys.modules:
+        print("warning: numpy was imported before the thread count was set; "
+              "BLAS keeps the threads it started with", file=sys.stderr)
+
+    from benchmarks import depth, memory, mlp_step, per_op, report, training
+    from benchmarks.common import MODES, Section, blas_threads, environment, log
+
+    mode = MODES["tiny" if args.tiny else "quick" if args.quick else "full"]
+    dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
+    tiny = mode.name == "tiny"
+    runners: Dict[str, Callable[[], Section]] = {
+        "mlp_step": lambda: mlp_step.run(mode, dtypes,
+                                         batches=(1, 32) if tiny else mlp_step.BATCHES,
+                                         frameworks=not args.no_frameworks, threads=threads),
+        "per_op": lambda: per_op.run(mode, dtypes, n_ops=100 if tiny else per_op.N_OPS),
+        "depth": lambda: depth.run(mode, dtypes, depth=1000 if tiny else depth.DEPTH,
+                                   deep=depth.DEEP if mode.name == "full" else 0),
+        "memory": lambda: memory.run(mode, dtypes),
+        "training": lambda: training.run(mode, dtypes),
+    }
+    from benchmarks.common import CpuWatch
+
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    watch = CpuWatch()
+    t0 = time.perf_counter()
+    env = environment(threads)
+    actual = blas_threads()
+    if actual is not None and actual != threads:
+        log(f"warning: BLAS reports {actual} threads, not the {threads} asked for")
+    sections: List[Section] = []
+    failed = []
+    for name in args.only:
+        log(f"[{name}] ({mode.name} mode)")
+        t = time.perf_counter()
+        try:
+            sections.append(runners[name]())
+        except Exception as e:  # report what broke and still write the other results
+            import traceback
+
+            traceback.print_exc()
+            failed.append(name)
+            sections.append(Section(name, f"{name}: FAILED", {"error": repr(e)},
+                                    f"The benchmark raised `{type(e).__name__}: {e}`.",
+                                    seconds=time.perf_counter() - t))
+        log(f"[{name}] done in {time.perf_counter() - t:.1f} s")
+
+    from benchmarks.frameworks import versions
+
+    meta = {
+        "mode": mode.name,
+        "started": started,
+        "seconds": time.perf_counter() - t0,
+        "benchmarks": args.only,
+        "dtypes": dtypes,
+        "timing": {"repeat": mode.repeat, "block_time_s": mode.block_time,
+                   "warmup_calls": mode.warmup, "clock": "time.perf_counter",
+                   "statistic": "median (min, max) of per-call time over timed blocks"},
+        "threads_how": f"{'/'.join(_THREAD_VARS)}={threads} before numpy loads; "
+                       f"torch.set_num_threads({threads}); JAX: XLA default pool",
+        "thread_env_before_runner": preset,
+        "environment": env,
+        "load_average_before": load_before,
+        "other_programs_cpu_share": watch.others_share(),
+        "optional_versions": versions(),
+    }
+    message = report.write(sections, meta, args.out, plot=not args.no_plot)
+    print(report.markdown(sections, meta))
+    log(message)
+    log(f"results written to {args.out} in {meta['seconds']:.1f} s")
+    if failed:
+        log(f"FAILED: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Smoke tests of the benchmark suite (benchmarks/): the scripts run end to end in their tiny
+mode, write well-formed results, and their checks can fail. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import common, contenders, memory, mlp_step, report  # noqa: E402
+from benchmarks.run import NAMES, parse_args  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole suite in tiny mode, once, as `make bench` runs it (a fresh interpreter)."""
+    out = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--tiny", "--no-frameworks",
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "## Targets" in proc.stdout
+    return out
+
+
+def test_suite_writes_json_markdown_and_chart_message(tiny_run: Path) -> None:
+    doc = json.loads((tiny_run / "results.json").read_text())
+    assert set(doc["benchmarks"]) == set(NAMES)
+    env = doc["meta"]["environment"]
+    assert env["threads"] >= 1 and env["blas"] and "numpy" in env
+    md = (tiny_run / "results.md").read_text()
+    for title in ("## Targets", "## MLP training step", "## Per-op overhead", "## Deep graph",
+                  "## Memory", "## Training"):
+        assert title in md
+    assert "](" not in md  # the docs site embeds results.md; relative links would break there
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert not (tiny_run / "results.png").exists()
+    else:
+        assert (tiny_run / "results.png").stat().st_size > 0
+
+
+def test_every_timing_is_ordered_and_positive(tiny_run: Path) -> None:
+    doc = json.loads((tiny_run / "results.json").read_text())
+    rows = doc["benchmarks"]["mlp_step"]["results"]
+    assert {r["batch"] for r in rows} == {1, 32}
+    assert {r["dtype"] for r in rows} == {"float32", "float64"}
+    names = {r["contender"] for r in rows}
+    assert {"numpy reference", "tensorgrad", "GEMM floor"} <= names
+    for r in rows:
+        assert 0 < r["min"] <= r["median"] <= r["max"]
+        assert r["repeat"] == len(r["samples"]) >= 3
+    for r in rows:  # tensorgrad must compute the reference's update, or its time means nothing
+        if r["contender"].startswith("tensorgrad"):
+            assert r["agrees_with_reference"] is True, r
+
+
+def test_targets_cover_the_issue(tiny_run: Path) -> None:
+    doc = json.loads((tiny_run / "results.json").read_text())
+    names = " | ".join(t["name"] for t in doc["targets"])
+    for fragment in ("MLP step, batch 1", "MLP step, batch 32", "per-op overhead",
+                     "deep chain", "peak RSS", "no Tensor leak", "training time"):
+        assert fragment in names
+    for t in doc["targets"]:
+        assert t["met"] in (True, False, None)
+
+
+def test_memory_and_leak_results_are_sane(tiny_run: Path) -> None:
+    doc = json.loads((tiny_run / "results.json").read_text())
+    rss = {(r["dtype"], r["case"]): r for r in doc["benchmarks"]["memory"]["rss"]}
+    base = rss[("float32", "baseline")]["raw_bytes_median"]
+    # 2048 x 784 float32 inputs alone are 6 MiB on top of the interpreter.
+    assert rss[("float32", "numpy reference")]["raw_bytes_median"] > base + 6 * 2**20
+    for row in doc["benchmarks"]["memory"]["tensor_count"]:
+        assert row["before"] > 0 and row["after"] == row["before"]
+
+
+def test_training_reaches_the_same_accuracy(tiny_run: Path) -> None:
+    doc = json.loads((tiny_run / "results.json").read_text())
+    acc = {(r["dtype"], r["contender"]): r["test_accuracy"]
+           for r in doc["benchmarks"]["training"]["results"]}
+    for dtype in ("float32", "float64"):
+        # Same start, same batches, same arithmetic: the same predictions (1 epoch here).
+        assert acc[(dtype, "tensorgrad")] == acc[(dtype, "numpy reference")] > 0.5
+
+
+def test_compare_interleaves_and_summarises() -> None:
+    calls: list = []
+    mode = common.Mode("t", repeat=4, block_time=0.0, warmup=1)
+    out = common.compare({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, mode)
+    assert calls == ["a", "b"] + ["a", "b"] * 4  # warm-up each, then alternating blocks
+    assert out["a"].repeat == 4 and out["a"].number == 1
+    t = common.Timing.from_samples([3.0, 1.0, 2.0], number=5)
+    assert (t.median, t.min, t.max) == (2.0, 1.0, 3.0)
+    assert common.ratio(t, common.Timing.from_samples([4.0], 1)) == 0.5
+    a, b = common.Timing.from_samples([2.0, 4.0], 1), common.Timing.from_samples([1.0, 4.0], 1)
+    assert common.paired_ratio(a, b) == 1.5  # round by round: 2.0 and 1.0
+    assert common.paired_ratio(a, t) is None  # not timed together
+
+
+def test_fmt_time_units() -> None:
+    assert common.fmt_time(1.5) == "1.5 s"
+    assert common.fmt_time(0.0025) == "2.5 ms"
+    assert common.fmt_time(3e-6) == "3 us"
+    assert common.fmt_time(None) == "n/a"
+
+
+def test_only_rejects_unknown_names() -> None:
+    assert parse_args(["--only", "per_op,depth"]).only == ["per_op", "depth"]
+    with pytest.raises(SystemExit):
+        parse_args(["--only", "nonsense"])
+
+
+def test_agreement_catches_a_wrong_update() -> None:
+    from tensorgrad.reference import init_params
+
+    params = init_params((5, 4, 3), seed=1, dtype=np.float64)
+    X = np.random.default_rng(0).standard_normal((6, 5))
+    y = np.array([0, 1, 2, 0, 1, 2])
+    ref = contenders.ReferenceContender(params, 0.1)
+    ref.step(X, y)
+    tg_c = contenders.TensorgradContender(params, 0.1)
+    tg_c.step(*tg_c.prepare(X, y))
+    assert contenders.agreement(tg_c, ref, params) < contenders.AGREE_TOL["float64"]
+    wrong = contenders.TensorgradContender(params, 0.2)  # twice the step
+    wrong.step(*wrong.prepare(X, y))
+    assert contenders.agreement(wrong, ref, params) > 0.5
+
+
+def test_leak_check_detects_a_kept_graph() -> None:
+    class Leaky(contenders.TensorgradContender):
+        kept: list = []
+
+        def step(self, x, y):  # type: ignore[no-untyped-def]
+            loss = self.tg.ops.cross_entropy(self._logits(x), y)
+            loss.backward(retain_graph=True)
+            self.kept.append(loss)  # keeps every step's graph alive
+
+    counts = memory.leak_check(Leaky, np.dtype(np.float32), 5)
+    assert counts["after"] > counts["before"]
+    Leaky.kept.clear()
+
+
+def test_gemm_floor_picks_an_outer_product_at_batch_1() -> None:
+    floor = mlp_step.GemmFloor((6, 5, 4, 3), 1, np.dtype(np.float64))
+    choice = floor.choose_outer(common.Mode("t", repeat=2, block_time=0.0, warmup=1))
+    assert set(choice) == {"dW1", "dW2", "dW3"}
+    floor.step()
+    a, g = floor.A[0], floor.dZ[0]
+    np.testing.assert_allclose(floor.dW[0], a.T @ g)  # whichever way, the same product
+
+
+def test_chart_message_without_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name.startswith("matplotlib"):
+            raise ImportError("no matplotlib here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    msg = report.chart([], tmp_path / "x.png")
+    assert "matplotlib is not installed" in msg
+    assert not (tmp_path / "x.png").exists()
+
+
+# "jax (eager)" runs the same function as "jax (jit)", only not compiled as a whole; it is
+# left out because eager JAX compiles every primitive on first use (seconds).
+@pytest.mark.parametrize("adapter", ["pytorch (eager)", "mygrad", "hips autograd", "jax (jit)"])
+def test_optional_framework_matches_the_reference(adapter: str) -> None:
+    from benchmarks import frameworks
+
+    entry: Any = {a.name: (a, m) for a, m in frameworks.OPTIONAL}[adapter]
+    pytest.importorskip(entry[1])
+    from tensorgrad.reference import init_params
+
+    for dtype in (np.float32, np.float64):
+        params = init_params((7, 5, 3), seed=2, dtype=dtype)
+        X = np.random.default_rng(1).standard_normal((4, 7)).astype(dtype)
+        y = np.array([0, 2, 1, 2])
+        ref = contenders.ReferenceContender(params, 0.1)
+        ref.step(X, y)
+        c = entry[0](params, 0.1)
+        c.step(*c.prepare(X, y))
+        err = contenders.agreement(c, ref, params)
+        assert err < contenders.AGREE_TOL[np.dtype(dtype).name], (adapter, dtype, err)
+        assert all(W.dtype == dtype for W, _ in c.params())
