@@ -113,19 +113,23 @@ class Module:
             # Drop the name from the other stores only: reassigning keeps the registration
             # order (and so the state dict's).
             own, other = (params, modules) if isinstance(value, Parameter) else (modules, params)
-            self.__dict__.pop(name, None)
             other.pop(name, None)
             own[name] = value
+            # Also an ordinary attribute, so that reading `self.weight` on the hot path is a
+            # plain lookup rather than a __getattr__ call; the two dicts stay the registry.
+            self.__dict__[name] = value
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(f"cannot assign a {type(value).__name__} to parameter {name!r} of "
                                 f"{type(self).__name__}: expected an nn.Parameter or None")
             params[name] = None
+            self.__dict__[name] = None
         elif modules is not None and name in modules:
             if value is not None:
                 raise TypeError(f"cannot assign a {type(value).__name__} to submodule {name!r} of "
                                 f"{type(self).__name__}: expected an nn.Module or None")
             modules[name] = None
+            self.__dict__[name] = None
         else:
             object.__setattr__(self, name, value)
 
@@ -142,6 +146,7 @@ class Module:
             d = self.__dict__.get(store)
             if d is not None and name in d:
                 del d[name]
+                self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
 
@@ -155,6 +160,7 @@ class Module:
         self.__dict__.pop(name, None)
         self._modules.pop(name, None)
         self._parameters[name] = param
+        self.__dict__[name] = param
 
     def add_module(self, name: str, module: Optional[Module]) -> None:
         """Register `module` as the child `name` (also for names that are not identifiers)."""
@@ -166,6 +172,7 @@ class Module:
         self.__dict__.pop(name, None)
         self._parameters.pop(name, None)
         self._modules[name] = module
+        self.__dict__[name] = module
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "", remove_duplicate: bool = True
