@@ -20,7 +20,7 @@ The output tensor gets a double border. Every label also gives the shape and dty
 Examples:
     >>> import tensorgrad as tg
     >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
-    >>> print(to_dot((x * 3.0).sum()), end="")
+    >>> print(to_dot((x * tg.tensor(3.0)).sum()), end="")
     digraph tensorgrad {
       node [fontname="Helvetica", fontsize=11];
       edge [arrowsize=0.7];

@@ -32,6 +32,7 @@ class Op:
         *rules: Rule,
         domain: Optional[Callable[..., Any]] = None,
         second_order: bool = True,
+        key: Optional[str] = None,
     ) -> None:
         self.name = name
         self.rules = rules
@@ -40,8 +41,8 @@ class Op:
         self.domain = domain
         self.second_order = second_order
         self.fn: Optional[Callable[..., Any]] = None  # the public function, set by `register`
-        if domain is not None:
-            OPS[name] = self
+        if domain is not None:  # `key` names variants that users see under one name
+            OPS[key or name] = self
 
     def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
                  inputs: Sequence[Any]) -> list:

@@ -7,7 +7,7 @@ it back to the input's shape in one place.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -35,9 +35,21 @@ def _pair(a: Any, b: Any) -> tuple:
     return operand(a, b), b
 
 
-def _binary(op: Op, forward: Callable, doc: str) -> Callable[[Any, Any], Tensor]:
+def _binary(op: Op, forward: Callable, doc: str, scalar: Optional[Op] = None,
+            rscalar: Optional[Op] = None) -> Callable[[Any, Any], Tensor]:
+    """The public function of a binary op. `scalar` / `rscalar` are the one-input ops used when
+    the right / left operand is a Python number and the tensor is float: x * 2.0 records
+    ``mul_scalar`` with c = 2.0 instead of wrapping 2.0 in a constant tensor (a hot path)."""
+
     def fn(a: Any, b: Any) -> Tensor:
-        if type(a) is not Tensor or type(b) is not Tensor:
+        ta, tb = type(a), type(b)
+        if ta is Tensor and (tb is float or tb is int) and a.data.dtype.kind == "f":
+            if scalar is not None:
+                return record(scalar, forward(a.data, b), (a,), {"c": b})
+        elif tb is Tensor and (ta is float or ta is int) and b.data.dtype.kind == "f":
+            if rscalar is not None:
+                return record(rscalar, forward(a, b.data), (b,), {"c": a})
+        if ta is not Tensor or tb is not Tensor:
             a, b = _pair(a, b)
         try:
             out = forward(a.data, b.data)
@@ -77,18 +89,58 @@ POW = Op("pow", lambda g, ans, a, b: g * b * a ** (b - 1),
 NEG = Op("neg", lambda g, ans, x: -g, domain=D.unary())
 
 
+def _is_int_array(a: Any) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype.kind != "f"
+
+
 def _true_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if a.dtype.kind != "f" and b.dtype.kind != "f":  # int / int gives the default float dtype
+    if _is_int_array(a) and _is_int_array(b):  # int / int gives the default float dtype
         return np.true_divide(a, b, dtype=dtypes.get_default_dtype())
     return np.true_divide(a, b)
 
 
-add: BinaryFn = _binary(ADD, np.add, "a + b, broadcasting. Gradient: g to both.")
-sub: BinaryFn = _binary(SUB, np.subtract, "a - b, broadcasting. Gradient: g, -g.")
-mul: BinaryFn = _binary(MUL, np.multiply, "a * b, broadcasting. Gradient: g*b, g*a.")
-div: BinaryFn = _binary(DIV, _true_divide, "a / b, broadcasting. Gradient: g/b, -g*a/b**2.")
+
+
+def _with_scalar(low: float = -3.0, high: float = 3.0, c_low: float = -2.0,
+                 c_high: float = 2.0) -> Any:
+    """Domain of the scalar ops: one array and a Python float c."""
+
+    def domain(draw: Any, s: Any) -> Any:
+        x = draw(s.arrays(draw(s.shapes()), low=low, high=high))
+        return [x], {"c": draw(s.floats(c_low, c_high))}
+
+    return domain
+
+
+# x op c and c op x for a Python number c: one input, c kept as a parameter.
+ADD_S = Op("add", lambda g, ans, x, c: g, key="add_scalar", domain=_with_scalar())
+SUB_S = Op("sub", lambda g, ans, x, c: g, key="sub_scalar", domain=_with_scalar())
+RSUB_S = Op("sub", lambda g, ans, x, c: -g, key="rsub_scalar", domain=_with_scalar())
+MUL_S = Op("mul", lambda g, ans, x, c: g * c, key="mul_scalar", domain=_with_scalar())
+DIV_S = Op("div", lambda g, ans, x, c: g / c, key="div_scalar", domain=_with_scalar(c_low=0.5))
+RDIV_S = Op("div", lambda g, ans, x, c: -g * ans / x, key="rdiv_scalar",
+            domain=_with_scalar(0.5, 3.0))
+POW_S = Op("pow", lambda g, ans, x, c: g * c * x ** (c - 1),
+           key="pow_scalar", domain=_with_scalar(0.5, 3.0))
+RPOW_S = Op("pow", lambda g, ans, x, c: g * ans * (math.log(c) if c > 0 else math.nan),
+            key="rpow_scalar", domain=_with_scalar(c_low=0.5, c_high=3.0))
+for _op, _call in [(ADD_S, lambda x, c: x + c), (SUB_S, lambda x, c: x - c),
+                   (RSUB_S, lambda x, c: c - x), (MUL_S, lambda x, c: x * c),
+                   (DIV_S, lambda x, c: x / c), (RDIV_S, lambda x, c: c / x),
+                   (POW_S, lambda x, c: x ** c), (RPOW_S, lambda x, c: c ** x)]:
+    _op.fn = _call  # the tests reach the scalar ops through the operators, as users do
+
+add: BinaryFn = _binary(ADD, np.add, "a + b, broadcasting. Gradient: g to both.",
+                        ADD_S, ADD_S)
+sub: BinaryFn = _binary(SUB, np.subtract, "a - b, broadcasting. Gradient: g, -g.",
+                        SUB_S, RSUB_S)
+mul: BinaryFn = _binary(MUL, np.multiply, "a * b, broadcasting. Gradient: g*b, g*a.",
+                        MUL_S, MUL_S)
+div: BinaryFn = _binary(DIV, _true_divide, "a / b, broadcasting. Gradient: g/b, -g*a/b**2.",
+                        DIV_S, RDIV_S)
 pow: BinaryFn = _binary(POW, np.power,
-    "a ** b, broadcasting. Gradient: g*b*a**(b-1), g*a**b*log(a).")
+                        "a ** b, broadcasting. Gradient: g*b*a**(b-1), g*a**b*log(a).",
+                        POW_S, RPOW_S)
 neg: UnaryFn = _unary(NEG, np.negative, "-x.", floats=False)
 
 # ------------------------------------------------------------------------- unary math
