@@ -159,18 +159,25 @@ class Optimizer:
         """
         loss = closure() if closure is not None else None
         for group in self.param_groups:
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                data = p.data
-                if grad.shape != data.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}.step: grad of shape {grad.shape} does not "
-                        f"match its parameter of shape {data.shape}"
-                    )
-                self._update(data, grad, self.state.of(p), group)
+            self._step_group(group)
         return loss
+
+    def _step_group(self, group: dict[str, Any]) -> None:
+        """Update the parameters of one group (subclasses may add a fast path)."""
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            data = p.data
+            if grad.shape != data.shape:
+                self._shape_error(grad, data)
+            self._update(data, grad, self.state.of(p), group)
+
+    def _shape_error(self, grad: np.ndarray, data: np.ndarray) -> None:
+        raise ValueError(
+            f"{type(self).__name__}.step: grad of shape {grad.shape} does not "
+            f"match its parameter of shape {data.shape}"
+        )
 
     def _update(
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

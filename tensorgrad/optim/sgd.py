@@ -83,6 +83,29 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
             )
 
+    def _step_group(self, group: dict[str, Any]) -> None:
+        if group["momentum"] != 0 or group["weight_decay"] != 0:
+            super()._step_group(group)
+            return
+        # Plain SGD, the textbook p -= lr * grad: no momentum state to update, so skip the
+        # per-parameter machinery (the hot path of small models).
+        lr = float(group["lr"])
+        state = self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            data = p.data
+            if grad.shape != data.shape:
+                self._shape_error(grad, data)
+            state.of(p)  # an (empty) entry per stepped parameter, as in PyTorch
+            if data.size > 4096:  # large: no temporary the size of the parameter
+                step = self._scratch(data, 0)
+                np.multiply(grad, lr, out=step)
+                data -= step
+            else:
+                data -= lr * grad
+
     def _update(
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
