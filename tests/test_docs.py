@@ -111,11 +111,11 @@ def runnable(page: Path) -> list:
             if is_python(info) and not opted_out]
 
 
-EXAMPLE_PAGES = [p for p in PAGES if runnable(p)]
+EXAMPLE_PAGES = [p for p in [ROOT / "README.md", *PAGES] if runnable(p)]
 
 
 @pytest.mark.parametrize("page", EXAMPLE_PAGES,
-                         ids=[str(p.relative_to(DOCS)) for p in EXAMPLE_PAGES])
+                         ids=[str(p.relative_to(ROOT)) for p in EXAMPLE_PAGES])
 def test_page_examples_run(page, clean_state):
     ns: dict = {"__name__": f"docs.{page.stem}"}
     for line, code in runnable(page):
