@@ -19,8 +19,12 @@ import numpy as np
 from ..autograd.op import composite
 from ..ops import clip, gelu, leaky_relu, linear, log, log_softmax, relu, sigmoid, softmax, tanh
 from ..ops import where as _where
-from ..ops._util import IndexOutOfRange
-from ..ops.loss import REDUCTIONS, binary_cross_entropy_with_logits, cross_entropy
+from ..ops.loss import (
+    REDUCTIONS,
+    binary_cross_entropy_with_logits,
+    check_class_targets,
+    cross_entropy,
+)
 from ..random import get_rng
 from ..tensor import Tensor, _const, as_tensor
 
@@ -255,12 +259,6 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold integer classes, got {t.dtype}")
-    if t.shape != x.shape[:-1]:
-        raise ValueError(f"nll_loss: target of shape {t.shape} does not match input of shape "
-                         f"{x.shape} (expected {x.shape[:-1]})")
-    c = x.shape[-1]
-    if t.size and (t.min() < 0 or t.max() >= c):
-        raise IndexOutOfRange(f"nll_loss: target class out of range [0, {c}): got values in "
-                              f"[{t.min()}, {t.max()}]")
+    check_class_targets("nll_loss", t, x.shape)
     picked = x[np.arange(t.shape[0]), t] if x.ndim == 2 else x[int(t)]
     return _reduce("nll_loss", -picked, reduction)

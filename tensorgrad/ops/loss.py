@@ -30,6 +30,17 @@ def _scale(g: Any, reduction: str, n: int, per_row: bool) -> Any:
     return g
 
 
+def check_class_targets(name: str, t: np.ndarray, shape: tuple) -> None:
+    """Integer targets `t` must have shape (N,) for scores (N, C) and lie in [0, C)."""
+    if t.shape != shape[:-1]:
+        raise ValueError(f"{name}: class targets of shape {t.shape} do not match input of "
+                         f"shape {shape} (expected {shape[:-1]})")
+    c = shape[-1]
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise IndexOutOfRange(f"{name}: target class out of range [0, {c}): got values in "
+                              f"[{t.min()}, {t.max()}] (targets {describe(t)})")
+
+
 def _softmax(z: Any) -> Any:
     if isinstance(z, Tensor):
         return softmax(z, -1)
@@ -130,13 +141,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     e = np.exp(shifted)
     s = e.sum(axis=-1, keepdims=True)
     if t.dtype.kind in "iu":
-        if t.shape != a.shape[:-1]:
-            raise ValueError(f"cross_entropy: class targets of shape {t.shape} do not match "
-                             f"logits of shape {z.shape} (expected {z.shape[:-1]})")
-        c = a.shape[-1]
-        if t.size and (t.min() < 0 or t.max() >= c):
-            raise IndexOutOfRange(f"cross_entropy: target class out of range [0, {c}) "
-                                  f"(targets {describe(t)}, logits {describe(z)})")
+        check_class_targets("cross_entropy", t, a.shape)
         if a.ndim == 2:
             loss = np.log(s[:, 0]) - shifted[np.arange(t.shape[0]), t]
         else:

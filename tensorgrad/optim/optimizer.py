@@ -164,20 +164,22 @@ class Optimizer:
 
     def _step_group(self, group: dict[str, Any]) -> None:
         """Update the parameters of one group (subclasses may add a fast path)."""
+        for p, data, grad in self._with_grads(group):
+            self._update(data, grad, self.state.of(p), group)
+
+    def _with_grads(self, group: dict[str, Any]) -> Iterator[tuple[Any, np.ndarray, np.ndarray]]:
+        """(param, data, grad) for each parameter of `group` that has a gradient."""
         for p in group["params"]:
             grad = p.grad
             if grad is None:
                 continue
             data = p.data
             if grad.shape != data.shape:
-                self._shape_error(grad, data)
-            self._update(data, grad, self.state.of(p), group)
-
-    def _shape_error(self, grad: np.ndarray, data: np.ndarray) -> None:
-        raise ValueError(
-            f"{type(self).__name__}.step: grad of shape {grad.shape} does not "
-            f"match its parameter of shape {data.shape}"
-        )
+                raise ValueError(
+                    f"{type(self).__name__}.step: grad of shape {grad.shape} does not "
+                    f"match its parameter of shape {data.shape}"
+                )
+            yield p, data, grad
 
     def _update(
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

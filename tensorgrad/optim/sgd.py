@@ -90,15 +90,8 @@ class SGD(Optimizer):
         # Plain SGD, the textbook p -= lr * grad: no momentum state to update, so skip the
         # per-parameter machinery (the hot path of small models).
         lr = float(group["lr"])
-        state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            data = p.data
-            if grad.shape != data.shape:
-                self._shape_error(grad, data)
-            state.of(p)  # an (empty) entry per stepped parameter, as in PyTorch
+        for p, data, grad in self._with_grads(group):
+            self.state.of(p)  # an (empty) entry per stepped parameter, as in PyTorch
             if data.size > 4096:  # large: no temporary the size of the parameter
                 step = self._scratch(data, 0)
                 np.multiply(grad, lr, out=step)
