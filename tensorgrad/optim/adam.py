@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer, check_hyper, ema_
 
 
 class Adam(Optimizer):
@@ -96,18 +96,11 @@ class Adam(Optimizer):
             if self._decoupled:
                 p *= 1.0 - lr * wd
             else:
-                g = self._scratch(p, 1)
-                np.multiply(p, wd, out=g)
-                g += grad
+                g = self._with_decay(p, grad, wd)
         state["step"] = t = state["step"] + 1
 
-        m *= beta1
-        np.multiply(g, 1.0 - beta1, out=tmp)
-        m += tmp
-        v *= beta2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - beta2
-        v += tmp
+        ema_(m, g, beta1, tmp)
+        ema_(v, g, beta2, tmp, square=True)
 
         if group["amsgrad"]:
             v_max = state.get("max_exp_avg_sq")

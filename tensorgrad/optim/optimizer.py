@@ -187,6 +187,15 @@ class Optimizer:
         """Update the array `p` in place from `grad`, its `state` and the `group`."""
         raise NotImplementedError
 
+    def _with_decay(self, p: np.ndarray, grad: np.ndarray, wd: float) -> np.ndarray:
+        """``grad + wd * p`` (L2 weight decay folded into the gradient), in scratch slot 1."""
+        if wd == 0:
+            return grad
+        g = self._scratch(p, 1)
+        np.multiply(p, wd, out=g)
+        g += grad
+        return g
+
     def _scratch(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
         """A reusable array with the shape and dtype of `like` (contents undefined).
 
@@ -307,3 +316,16 @@ def check_hyper(owner: str, group: dict[str, Any], name: str, ok: bool, rule: st
     """Raise ``ValueError`` naming `name` and its value in `group` unless `ok`."""
     if not ok:
         raise ValueError(f"{owner}: invalid {name}={group[name]!r} (must be {rule})")
+
+
+def ema_(avg: np.ndarray, x: np.ndarray, beta: float, tmp: np.ndarray,
+         square: bool = False) -> None:
+    """``avg = beta * avg + (1 - beta) * x`` (or ``x**2`` with `square`) in place; `tmp` is
+    scratch space of the same shape. The running averages of Adam and RMSprop."""
+    avg *= beta
+    if square:
+        np.multiply(x, x, out=tmp)
+        tmp *= 1.0 - beta
+    else:
+        np.multiply(x, 1.0 - beta, out=tmp)
+    avg += tmp

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer, check_hyper, ema_
 
 
 class RMSprop(Optimizer):
@@ -98,23 +98,14 @@ class RMSprop(Optimizer):
         state["step"] += 1
         sq = state["square_avg"]
         tmp = self._scratch(p, 0)
-        g = grad
-        if wd != 0:
-            g = self._scratch(p, 1)
-            np.multiply(p, wd, out=g)
-            g += grad
+        g = self._with_decay(p, grad, wd)
 
-        sq *= alpha
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - alpha
-        sq += tmp
+        ema_(sq, g, alpha, tmp, square=True)
         if group["centered"]:
             a = state.get("grad_avg")
             if a is None:
                 a = state["grad_avg"] = np.zeros_like(p)
-            a *= alpha
-            np.multiply(g, 1.0 - alpha, out=tmp)
-            a += tmp
+            ema_(a, g, alpha, tmp)
             np.multiply(a, a, out=tmp)
             np.subtract(sq, tmp, out=tmp)
             np.maximum(tmp, 0.0, out=tmp)

@@ -105,11 +105,7 @@ class SGD(Optimizer):
         lr = float(group["lr"])
         mu = float(group["momentum"])
         wd = float(group["weight_decay"])
-        g = grad
-        if wd != 0:
-            g = self._scratch(p, 1)
-            np.multiply(p, wd, out=g)
-            g += grad
+        g = self._with_decay(p, grad, wd)
         step = self._scratch(p, 0)
         if mu != 0:
             buf = state.get("momentum_buffer")
