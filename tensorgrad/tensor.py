@@ -147,6 +147,8 @@ class Tensor:
         """Cast to `dtype` (differentiable between float dtypes)."""
         return _ops.astype(self, dtype)
 
+    to = astype  # PyTorch spelling: x.to(np.float64)
+
     def float(self) -> Tensor:
         return _ops.astype(self, np.float32)
 
