@@ -259,3 +259,16 @@ def test_float32_stays_float32_through_mixed_graph():
     w = tg.tensor(np.ones((3,), np.float64), requires_grad=True)
     (x * w).sum().backward()  # the product is float64; each grad keeps its tensor's dtype
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float64
+
+
+def test_user_grad_array_is_never_aliased_by_dot_grad():
+    u = np.ones(2, np.float32)
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    x.backward(u)  # the output is the leaf itself
+    x.backward(u)
+    y = tg.tensor([1.0, 2.0], requires_grad=True)
+    (y + 1.0).backward(u)  # a pass-through rule hands the seed on unchanged
+    (y + 1.0).backward(u)
+    np.testing.assert_array_equal(u, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    np.testing.assert_array_equal(y.grad, [2.0, 2.0])

@@ -7,8 +7,9 @@
 2. A node's op turns its incoming gradient into one gradient per input; ``unbroadcast`` reduces
    each to its input's shape and dtype (the only place in the library that does so).
 3. Leaves accumulate into ``.grad`` (``backward``) or into the result (``grad``).
-4. Unless the graph is retained, each node forgets its op and inputs right after use, so the
-   saved arrays are freed and a second backward through it fails with a clear message.
+4. Unless the graph is retained, each node forgets its inputs and saved values right after
+   use (it keeps its op, for its name), so intermediate arrays are freed and a second
+   backward through it fails with a clear message.
 """
 from __future__ import annotations
 
@@ -100,8 +101,8 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
     grads: dict = {}  # id(tensor) -> gradient received so far
     heap: list = []  # (-_seq, tensor): the newest tensor comes out first
     for r, g in zip(roots, seeds):
-        if r._op is None:  # the output is itself a leaf: its gradient is the seed
-            _deliver(r, g, None, capture, create_graph)
+        if r._op is None:  # the output is itself a leaf: its gradient is the seed (copied)
+            _deliver(r, g, g, capture, create_graph)
         elif r._inputs is None:  # recorded, but its graph was freed
             raise RuntimeError(_FREED_MSG)
         elif id(r) in grads:
