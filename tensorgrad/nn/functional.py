@@ -21,6 +21,7 @@ from ..ops import clip, gelu, leaky_relu, linear, log, log_softmax, relu, sigmoi
 from ..ops import where as _where
 from ..ops.loss import (
     REDUCTIONS,
+    _check_reduction,
     binary_cross_entropy_with_logits,
     check_class_targets,
     cross_entropy,
@@ -92,11 +93,6 @@ def _pair(name: str, input: Any, target: Any) -> tuple:
         raise ValueError(f"{name}: input of shape {x.shape} and target of shape {y.shape} "
                          "differ; reshape one of them")
     return x, y
-
-
-def _check_reduction(name: str, reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 def _pair_domain(avoid: tuple = (), low_y: float = -3.0, high_y: float = 3.0) -> Any:
