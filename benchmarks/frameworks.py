@@ -5,12 +5,15 @@ none is a dependency of tensorgrad or of the benchmarks.
 Every adapter computes exactly the step of ``contenders.py`` (x @ W + b per layer, ReLU,
 mean softmax cross-entropy, plain SGD) from the same initial parameters and batch, in the
 benchmark's dtype; ``contenders.agreement`` checks that before anything is timed.
+
+The benchmark runs them in a process of their own (``frameworks_worker.py``): importing
+this module is harmless, but :func:`available` imports the frameworks.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -204,13 +207,20 @@ OPTIONAL: List[Tuple[Any, str]] = [
 ]
 
 
-def available(threads: int, full: bool = True) -> Tuple[Dict[str, Any], List[str]]:
+def available(threads: int, full: bool = True,
+              modules: Optional[Sequence[str]] = None) -> Tuple[Dict[str, Any], List[str]]:
     """Adapters whose framework imports, and a note for each one skipped. ``full=False``
-    leaves out the ones too slow to set up for a quick run."""
+    leaves out the ones too slow to set up for a quick run; ``modules`` (module names such as
+    ``"torch"``) limits the search to those frameworks.
+
+    This imports the frameworks: call it only in the frameworks' own process
+    (``frameworks_worker.py``), never where tensorgrad and the reference are timed."""
     TorchContender.threads = threads
     found: Dict[str, Any] = {}
     notes: List[str] = []
     for adapter, module in OPTIONAL:
+        if modules is not None and module not in modules:
+            continue
         try:
             importlib.import_module(module)
         except Exception as e:  # ImportError, or a broken install that fails on import

@@ -6,7 +6,7 @@ that only imports the same modules (the baseline) is measured the same way; both
 peaks and the net peaks (raw minus baseline) are reported, and the target is judged on the
 net ones, which are what the step itself costs. The peak is ``VmHWM`` on Linux and
 ``ru_maxrss`` elsewhere (both are in the JSON): Linux counts the parent's resident size into
-a child's ``ru_maxrss``, and this runner is large once PyTorch or JAX are loaded.
+a child's ``ru_maxrss``, which would count this runner in.
 
 Then the live Tensor count: after 1000 training steps (batch 32) the number of Tensor
 objects that ``gc.get_objects()`` finds must equal its count before them. It is also counted

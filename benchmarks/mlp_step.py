@@ -5,18 +5,33 @@ Network 784-256-128-10 with ReLU, random data from a fixed seed, batch 1, 32, 25
 "GEMM floor" (only the 8 matrix products a step needs, into preallocated outputs) and any
 optional framework that imports. Before timing, every contender takes one step from the
 same parameters and its update is checked against the reference's.
+
+The optional frameworks run in a fresh subprocess after everything else here
+(``frameworks_worker.py``), which times the reference and the floor again beside them, so
+that nothing they load or start (thread pools, allocations, libraries) can change how fast
+numpy runs where tensorgrad and the reference are timed.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
 import time
+from collections import deque
 from functools import partial
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import contenders as C
 from .common import (
+    ROOT,
     Mode,
     Section,
     Target,
@@ -37,6 +52,17 @@ SEED = 0
 FLOOR = "GEMM floor"
 REF = C.ReferenceContender.name
 TG_NAMES = (C.TensorgradContender.name, C.TensorgradNNContender.name)
+MAIN_PROCESS = "main"
+FW_PROCESS = "frameworks"  # rows timed in the frameworks' own subprocess
+FW_MARK = " †"  # appended to the table label of those rows
+FW_TIMEOUT = 1800.0  # seconds the frameworks' process may take before it is killed
+FW_NOTE = ("† Timed in a separate fresh Python process, after everything in this one: "
+           "the optional frameworks, with the numpy reference and the GEMM floor timed again "
+           "there (rows 'numpy reference †' and 'GEMM floor †'). The ratios of a "
+           "† row are to that process's reference and floor, never to this one's. In that "
+           "process the reference, the floor, MyGrad and HIPS autograd (all on numpy's BLAS) "
+           "are interleaved; PyTorch and JAX, which run their own thread pools, are each timed "
+           "in a group of their own right after.")
 
 # Largest tensorgrad / reference ratio the issue allows, by batch size.
 GOALS = {1: 1.0, 32: 1.25, 256: 1.05, 2048: 1.05}
@@ -127,22 +153,14 @@ def _one_step_check(factory: Any, params: C.Params, X: np.ndarray, y: np.ndarray
     return C.agreement(c, ref_after, params)
 
 
-def run(mode: Mode, dtypes: Sequence[str], batches: Sequence[int] = BATCHES,
-        frameworks: bool = True, threads: int = 2) -> Section:
-    """Time every contender at every batch size and dtype; see the module docstring."""
+def _measure(factories: Dict[str, Any], mode: Mode, dtypes: Sequence[str],
+             batches: Sequence[int], notes: List[str], process: str
+             ) -> Tuple[List[Dict[str, Any]], Dict[str, Dict[str, str]]]:
+    """Check and time every contender of ``factories`` plus the GEMM floor at every dtype and
+    batch, in this process. Returns the result rows (ratios to the reference and the floor
+    timed here, each row tagged with ``process``) and the floor's outer-product choices.
+    A contender other than the reference and tensorgrad that fails is dropped with a note."""
     from tensorgrad.reference import init_params
-
-    t_start = time.perf_counter()
-    factories, notes = C.core_factories()
-    optional: Dict[str, Any] = {}
-    if frameworks:
-        from . import frameworks as F
-
-        optional, fw_notes = F.available(threads, full=mode.name == "full")
-        notes += fw_notes
-    else:
-        notes.append("optional frameworks not run (--no-frameworks).")
-    factories.update(optional)
 
     results: List[Dict[str, Any]] = []
     floor_choices: Dict[str, Dict[str, str]] = {}
@@ -193,7 +211,7 @@ def run(mode: Mode, dtypes: Sequence[str], batches: Sequence[int] = BATCHES,
                 tol = C.AGREE_TOL[dtype_name]
                 err = agree.get(name)
                 results.append({
-                    "dtype": dtype_name, "batch": batch, "contender": name,
+                    "dtype": dtype_name, "batch": batch, "contender": name, "process": process,
                     **t.to_dict(),
                     "ratio_vs_reference": ratio(t, timings.get(REF)),
                     "ratio_vs_reference_paired": paired_ratio(t, timings.get(REF))
@@ -202,15 +220,110 @@ def run(mode: Mode, dtypes: Sequence[str], batches: Sequence[int] = BATCHES,
                     "update_rel_diff_vs_reference": err,
                     "agrees_with_reference": None if err is None else bool(err <= tol),
                 })
+    return results, floor_choices
+
+
+def measure_frameworks(mode: Mode, dtypes: Sequence[str], batches: Sequence[int],
+                       threads: int, modules: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """What the frameworks' process measures (``python -m benchmarks.frameworks_worker``):
+    the optional frameworks that import (of ``modules``, default all), with the numpy
+    reference and the GEMM floor timed again beside them, so that each framework's ratio
+    compares two figures taken in the same process. Returns a JSON-able dict with
+    ``results`` (rows as in :func:`run`, ``process`` = ``"frameworks"``), ``notes``,
+    ``floor_outer_choice``, ``ran`` (the frameworks timed) and ``blas``."""
+    from . import frameworks as F
+    from .common import blas_info
+
+    optional, notes = F.available(threads, full=mode.name == "full", modules=modules)
+    results: List[Dict[str, Any]] = []
+    choices: Dict[str, Dict[str, str]] = {}
+    if optional:
+        factories: Dict[str, Any] = {REF: C.ReferenceContender, **optional}
+        results, choices = _measure(factories, mode, dtypes, batches, notes, FW_PROCESS)
+    return {"results": results, "notes": notes, "floor_outer_choice": choices,
+            "ran": sorted(optional), "blas": blas_info()}
+
+
+def _frameworks_in_subprocess(mode: Mode, dtypes: Sequence[str], batches: Sequence[int],
+                              threads: int, modules: Sequence[str]) -> Dict[str, Any]:
+    """Run :func:`measure_frameworks` in a fresh interpreter and return what it measured.
+
+    The frameworks are never imported here: what they load and start stays in this process
+    for good and may change how fast numpy runs in it, and with it every
+    tensorgrad/reference ratio. The child's output is passed through to stderr as it comes.
+    Raises RuntimeError when the child fails."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "frameworks.json"
+        cmd = [sys.executable, "-m", "benchmarks.frameworks_worker", "--mode", mode.name,
+               "--dtypes", ",".join(dtypes), "--batches", ",".join(map(str, batches)),
+               "--threads", str(threads), "--modules", ",".join(modules),
+               "--json-out", str(out)]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        killer = threading.Timer(FW_TIMEOUT, proc.kill)  # a hung framework must not hang the run
+        killer.start()
+        tail: Deque[str] = deque(maxlen=20)
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                tail.append(line)
+                sys.stderr.write(f"    [frameworks' process] {line}")
+            code = proc.wait()
+        finally:
+            killer.cancel()
+        if code != 0 or not out.exists():
+            raise RuntimeError(f"the frameworks' process exited with {code}:\n"
+                               + "".join(tail)[-2000:])
+        data: Dict[str, Any] = json.loads(out.read_text())
+    data["seconds"] = time.perf_counter() - t0
+    data["command"] = " ".join(cmd[1:-2])  # without the temporary output path
+    return data
+
+
+def run(mode: Mode, dtypes: Sequence[str], batches: Sequence[int] = BATCHES,
+        frameworks: bool = True, threads: int = 2,
+        framework_modules: Optional[Sequence[str]] = None) -> Section:
+    """Time every contender at every batch size and dtype; see the module docstring.
+
+    tensorgrad, the reference and the floor are timed in this process. With ``frameworks``,
+    the optional frameworks (those of ``framework_modules``, module names, default all)
+    are timed afterwards in a fresh subprocess, never imported here."""
+    t_start = time.perf_counter()
+    factories, notes = C.core_factories()
+    results, floor_choices = _measure(factories, mode, dtypes, batches, notes, MAIN_PROCESS)
+    fw_data: Dict[str, Any] = {}
+    notes.append("tensorgrad, the reference and the GEMM floor are timed in this process with "
+                 "interleaved blocks; no optional framework is ever imported into it.")
+    if not frameworks:
+        notes.append("optional frameworks not run (--no-frameworks).")
+    else:
+        from .frameworks import OPTIONAL
+
+        wanted = list(dict.fromkeys(m for _, m in OPTIONAL
+                                    if framework_modules is None or m in framework_modules))
+        # find_spec locates a package without importing it
+        present = [m for m in wanted if importlib.util.find_spec(m) is not None]
+        notes += [f"{m} skipped: not installed." for m in wanted if m not in present]
+        if present:
+            log(f"  mlp_step: optional frameworks ({', '.join(present)}) in a fresh process")
+            try:
+                fw_data = _frameworks_in_subprocess(mode, dtypes, batches, threads, present)
+            except Exception as e:  # the frameworks are optional: report, keep our figures
+                notes.append(f"optional frameworks failed in their own process: {e}")
+            else:
+                results += fw_data.pop("results")
+                notes += fw_data.pop("notes")
+                notes.append(FW_NOTE)
     for r in results:
         if r["agrees_with_reference"] is False:
             notes.append(f"{r['contender']} ({r['dtype']}, batch {r['batch']}): its update "
                          f"differs from the reference's by {r['update_rel_diff_vs_reference']:.2e}"
                          " (relative); its time is not comparable.")
-    notes.append("Contenders on numpy's BLAS (the reference, tensorgrad, the floor, MyGrad, "
-                 "HIPS autograd) are timed with interleaved blocks; PyTorch and JAX, which "
-                 "run their own thread pools, each in a group of their own right after, in "
-                 "the same run.")
     notes.append("GEMM floor: the 8 matmuls of a step (3 forward, dA for layers 2 and 3, "
                  "3 dW) with np.matmul(..., out=); at batch 1 each dW outer product uses the "
                  "fastest of matmul / broadcast multiply / np.multiply.outer, measured in the "
@@ -220,7 +333,8 @@ def run(mode: Mode, dtypes: Sequence[str], batches: Sequence[int] = BATCHES,
         title="MLP training step 784-256-128-10 (ReLU, softmax cross-entropy, SGD)",
         data={"config": {"sizes": SIZES, "batches": list(batches), "lr": LR, "seed": SEED,
                          "dtypes": list(dtypes)},
-              "floor_outer_choice": floor_choices, "results": results},
+              "floor_outer_choice": floor_choices, "results": results,
+              "frameworks_process": fw_data or None},
         markdown="",
         notes=notes,
     )
@@ -240,7 +354,8 @@ def _targets(results: List[Dict[str, Any]], dtypes: Sequence[str],
         values, met, worst = [], True, None
         for dtype in dtypes:
             for r in results:
-                if r["batch"] == batch and r["dtype"] == dtype and r["contender"] in TG_NAMES:
+                if (r["batch"] == batch and r["dtype"] == dtype and r["contender"] in TG_NAMES
+                        and r.get("process", MAIN_PROCESS) == MAIN_PROCESS):
                     x = r["ratio_vs_reference"]
                     ok = x is not None and x <= goal and r["agrees_with_reference"] is not False
                     met = met and ok
@@ -255,15 +370,26 @@ def _targets(results: List[Dict[str, Any]], dtypes: Sequence[str],
     return out
 
 
+def label(row: Dict[str, Any]) -> str:
+    """A result row's name in the tables and the chart: frameworks' process rows get ``†``."""
+    return row["contender"] + (FW_MARK if row.get("process") == FW_PROCESS else "")
+
+
 def _markdown(results: List[Dict[str, Any]], dtypes: Sequence[str],
               batches: Sequence[int]) -> str:
     parts = []
-    names: List[str] = []
-    for r in results:
-        if r["contender"] not in names:
-            names.append(r["contender"])
+    # This process's rows first, then the frameworks' process, its reference and floor first.
+    order = {MAIN_PROCESS: 0, FW_PROCESS: 1}
+    firsts = {REF: 0, FLOOR: 1}
+    ranked = sorted(results, key=lambda r: (order.get(r.get("process", MAIN_PROCESS), 0),
+                                            firsts.get(r["contender"], 2)
+                                            if r.get("process") == FW_PROCESS else 0))
+    names = list(dict.fromkeys(label(r) for r in ranked))
+    legend = (" Rows marked † were timed in the frameworks' own process; their ratios are to "
+              "the reference and floor timed there (the † rows)."
+              if any(r.get("process") == FW_PROCESS for r in results) else "")
     for dtype in dtypes:
-        cell = {(r["contender"], r["batch"]): r for r in results if r["dtype"] == dtype}
+        cell = {(label(r), r["batch"]): r for r in results if r["dtype"] == dtype}
         rows = []
         for name in names:
             row = [name]
@@ -278,6 +404,7 @@ def _markdown(results: List[Dict[str, Any]], dtypes: Sequence[str],
                            f"{fmt_ratio(r['ratio_vs_floor'])} floor{flag}")
             rows.append(row)
         parts.append(f"**{dtype}** — time per step, median (min .. max); "
-                     "ratios of medians to the reference and to the GEMM floor\n\n"
+                     "ratios of medians to the reference and to the GEMM floor of the same "
+                     f"process.{legend}\n\n"
                      + md_table(["contender"] + [f"batch {b}" for b in batches], rows))
     return "\n\n".join(parts)

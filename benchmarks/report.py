@@ -74,13 +74,14 @@ def _load_line(meta: Dict[str, Any]) -> str:
     return text + "."
 
 
-def _jsonable(x: Any) -> Any:
+def jsonable(x: Any) -> Any:
+    """``x`` with numpy scalars made Python numbers and non-finite floats made None."""
     if isinstance(x, float) and not math.isfinite(x):
         return None
     if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
+        return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
+        return [jsonable(v) for v in x]
     if hasattr(x, "item") and callable(x.item):  # numpy scalars
         return x.item()
     return x
@@ -93,7 +94,7 @@ def write(sections: List[Section], meta: Dict[str, Any], out: Path, plot: bool =
     doc = {"meta": meta,
            "targets": [t.to_dict() for s in sections for t in s.targets],
            "benchmarks": {s.name: s.to_dict() for s in sections}}
-    (out / "results.json").write_text(json.dumps(_jsonable(doc), indent=1) + "\n")
+    (out / "results.json").write_text(json.dumps(jsonable(doc), indent=1) + "\n")
     (out / "results.md").write_text(markdown(sections, meta))
     return str(meta["chart"])
 
@@ -109,6 +110,8 @@ def chart(sections: List[Section], path: Path) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .mlp_step import FLOOR, FW_PROCESS, REF, label
+
     by_name = {s.name: s for s in sections}
     mlp = by_name.get("mlp_step")
     dtypes = mlp.data["config"]["dtypes"] if mlp else []
@@ -121,10 +124,12 @@ def chart(sections: List[Section], path: Path) -> str:
                              gridspec_kw={"width_ratios": widths})
     for ax, dtype in zip(axes[0], dtypes):
         assert mlp is not None
-        rows = [r for r in mlp.data["results"] if r["dtype"] == dtype]
-        for name in dict.fromkeys(r["contender"] for r in rows):
+        # The reference and floor re-timed beside the frameworks would only double lines.
+        rows = [r for r in mlp.data["results"] if r["dtype"] == dtype and not (
+            r.get("process") == FW_PROCESS and r["contender"] in (REF, FLOOR))]
+        for name in dict.fromkeys(label(r) for r in rows):
             pts = sorted((r["batch"], r["median"], r["min"], r["max"]) for r in rows
-                         if r["contender"] == name)
+                         if label(r) == name)
             b = [p[0] for p in pts]
             med = [p[1] * 1e3 for p in pts]
             err = [[(p[1] - p[2]) * 1e3 for p in pts], [(p[3] - p[1]) * 1e3 for p in pts]]

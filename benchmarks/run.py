@@ -5,6 +5,8 @@
     python benchmarks/run.py --only per_op --only depth --dtype float64
 
 Benchmarks: mlp_step, per_op, depth, memory, training (see each module's docstring).
+The optional frameworks (PyTorch, MyGrad, HIPS autograd, JAX) are never imported into this
+process: mlp_step times them in a fresh subprocess of their own (frameworks_worker.py).
 
 Threads: every contender gets the same number (``--threads``, default 2). The BLAS that
 numpy loads (shared by numpy, tensorgrad, the reference, MyGrad and HIPS autograd) reads
@@ -12,7 +14,8 @@ OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS when it loads, so they 
 here before numpy is imported; PyTorch gets ``torch.set_num_threads``; JAX keeps XLA's own
 CPU thread pool (it has no runtime setting). Without ``--threads`` a value already in the
 environment is respected. Nothing else about BLAS (e.g. OPENBLAS_CORETYPE) is touched; the
-BLAS in use, its thread count and those variables are recorded in results.json.
+BLAS in use, its thread count and those variables are recorded in results.json (the
+frameworks' process records its own BLAS view under mlp_step.frameworks_process).
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
 
 NAMES = ("mlp_step", "per_op", "depth", "memory", "training")
+# Module names of the optional frameworks (benchmarks.frameworks.OPTIONAL), listed here
+# because arguments are parsed before numpy may be imported.
+FRAMEWORKS = ("torch", "mygrad", "autograd", "jax")
 _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -52,8 +58,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         "environment's OPENBLAS_NUM_THREADS/OMP_NUM_THREADS, else 2)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results",
                    help="output folder (default benchmarks/results)")
-    p.add_argument("--no-frameworks", action="store_true",
-                   help="skip the optional frameworks (PyTorch, MyGrad, autograd, JAX)")
+    fw = p.add_mutually_exclusive_group()
+    fw.add_argument("--no-frameworks", action="store_true",
+                    help="skip the optional frameworks (PyTorch, MyGrad, autograd, JAX)")
+    fw.add_argument("--frameworks", metavar="MODULES",
+                    help=f"only these optional frameworks, by module (comma-separated): "
+                         f"{', '.join(FRAMEWORKS)}; default all that are installed")
     p.add_argument("--no-plot", action="store_true", help="do not draw results.png")
     args = p.parse_args(argv)
     only = [n.strip() for item in (args.only or []) for n in item.split(",") if n.strip()]
@@ -61,6 +71,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if unknown:
         p.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(NAMES)}")
     args.only = only or list(NAMES)
+    if args.frameworks is not None:
+        chosen = [n.strip() for n in args.frameworks.split(",") if n.strip()]
+        bad = [n for n in chosen if n not in FRAMEWORKS]
+        if bad or not chosen:
+            p.error(f"--frameworks takes some of {', '.join(FRAMEWORKS)}")
+        args.frameworks = chosen
     if args.threads is not None and args.threads < 1:
         p.error("--threads must be at least 1")
     return args
@@ -95,7 +111,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     runners: Dict[str, Callable[[], Section]] = {
         "mlp_step": lambda: mlp_step.run(mode, dtypes,
                                          batches=(1, 32) if tiny else mlp_step.BATCHES,
-                                         frameworks=not args.no_frameworks, threads=threads),
+                                         frameworks=not args.no_frameworks, threads=threads,
+                                         framework_modules=args.frameworks),
         "per_op": lambda: per_op.run(mode, dtypes, n_ops=100 if tiny else per_op.N_OPS),
         "depth": lambda: depth.run(mode, dtypes, depth=1000 if tiny else depth.DEPTH,
                                    deep=depth.DEEP if mode.name == "full" else 0),

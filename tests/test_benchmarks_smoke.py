@@ -3,7 +3,9 @@ mode, write well-formed results, and their checks can fail. No timing is asserte
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +19,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, contenders, memory, mlp_step, report  # noqa: E402
-from benchmarks.run import NAMES, parse_args  # noqa: E402
+from benchmarks.run import FRAMEWORKS, NAMES, parse_args  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +123,105 @@ def test_only_rejects_unknown_names() -> None:
     assert parse_args(["--only", "per_op,depth"]).only == ["per_op", "depth"]
     with pytest.raises(SystemExit):
         parse_args(["--only", "nonsense"])
+
+
+def test_frameworks_option_names_modules() -> None:
+    from benchmarks import frameworks
+
+    assert set(FRAMEWORKS) == {m for _, m in frameworks.OPTIONAL}
+    assert parse_args(["--frameworks", "mygrad,jax"]).frameworks == ["mygrad", "jax"]
+    assert parse_args([]).frameworks is None
+    for bad in (["--frameworks", "tensorflow"], ["--frameworks", "torch", "--no-frameworks"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)
+
+
+# Only the frameworks that import in a fraction of a second: the point is where they are
+# imported, not their figures. PyTorch and JAX go the same way (mlp_step.run).
+CHEAP_FRAMEWORKS = ("mygrad", "autograd")
+ALL_FRAMEWORK_MODULES = ("torch", "jax", "jaxlib", "mygrad", "autograd")
+
+
+def test_main_process_never_imports_the_frameworks(tmp_path: Path) -> None:
+    """The MLP step with frameworks enabled: they are timed in a subprocess of their own,
+    and none of them is ever imported into the process that times tensorgrad."""
+    argv = ["--tiny", "--only", "mlp_step", "--dtype", "float32", "--no-plot",
+            "--frameworks", ",".join(CHEAP_FRAMEWORKS), "--out", str(tmp_path)]
+    script = (
+        "import json, sys\n"
+        "from benchmarks import run\n"
+        f"rc = run.main({argv!r})\n"
+        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {ALL_FRAMEWORK_MODULES!r})\n"
+        "print(json.dumps({'rc': rc, 'loaded': loaded}))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                                                                     os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out == {"rc": 0, "loaded": []}, out
+    section = json.loads((tmp_path / "results.json").read_text())["benchmarks"]["mlp_step"]
+    rows = section["results"]
+    assert {r["contender"] for r in rows if r["process"] == "main"} >= {
+        "numpy reference", "tensorgrad", "GEMM floor"}
+    assert not {r["contender"] for r in rows if r["process"] == "main"} & {
+        "mygrad", "hips autograd"}
+    installed = [m for m in CHEAP_FRAMEWORKS if importlib.util.find_spec(m) is not None]
+    md = (tmp_path / "results.md").read_text()
+    if not installed:
+        assert section["frameworks_process"] is None
+        assert "mygrad skipped: not installed." in section["notes"]
+        return
+    fw = [r for r in rows if r["process"] == "frameworks"]
+    # The reference is timed again beside the frameworks, and their ratios are to it.
+    for batch in (1, 32):
+        ref = next(r for r in fw if r["contender"] == "numpy reference" and r["batch"] == batch)
+        assert ref["ratio_vs_reference"] == 1.0
+        others = [r for r in fw if r["batch"] == batch
+                  and r["contender"] not in ("numpy reference", "GEMM floor")]
+        assert others
+        for r in others:
+            assert r["ratio_vs_reference"] == pytest.approx(r["median"] / ref["median"])
+            assert r["agrees_with_reference"] is True, r
+    assert "numpy reference †" in md and "GEMM floor †" in md
+    assert sorted(section["frameworks_process"]["ran"]) == sorted(
+        {"mygrad": "mygrad", "autograd": "hips autograd"}[m] for m in installed)
+
+
+def test_a_failing_frameworks_process_keeps_the_main_figures(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the frameworks' process exited with 1")
+
+    monkeypatch.setattr(mlp_step, "_frameworks_in_subprocess", crash)
+    monkeypatch.setattr(mlp_step.importlib.util, "find_spec", lambda name: object())
+    mode = common.Mode("t", repeat=2, block_time=0.0, warmup=1)
+    section = mlp_step.run(mode, ["float32"], batches=(1,), framework_modules=["mygrad"])
+    assert {r["process"] for r in section.data["results"]} == {"main"}
+    assert any("failed in their own process" in n for n in section.notes)
+    assert section.data["frameworks_process"] is None
+
+
+def test_targets_and_tables_keep_the_processes_apart() -> None:
+    def row(contender: str, process: str, median: float, rel: float) -> dict:
+        return {"dtype": "float32", "batch": 32, "contender": contender, "process": process,
+                "median": median, "min": median, "max": median, "number": 1, "repeat": 3,
+                "ratio_vs_reference": rel, "ratio_vs_floor": 2.0,
+                "agrees_with_reference": True}
+
+    rows = [row("numpy reference", "main", 1.0, 1.0), row("tensorgrad", "main", 1.1, 1.1),
+            row("pytorch (eager)", "frameworks", 0.5, 0.4),
+            row("numpy reference", "frameworks", 1.25, 1.0),
+            # a tensorgrad row from another process must never judge a target
+            row("tensorgrad", "frameworks", 9.0, 9.0)]
+    (target,) = mlp_step._targets(rows, ["float32"], [32])
+    assert target.met is True and target.value == "float32 1.10x"
+    md = mlp_step._markdown(rows, ["float32"], [32])
+    lines = [line for line in md.splitlines() if line.startswith("| ")][1:]
+    assert [line.split(" | ")[0] for line in lines] == [
+        "| numpy reference", "| tensorgrad", "| numpy reference †", "| pytorch (eager) †",
+        "| tensorgrad †"]
 
 
 def test_agreement_catches_a_wrong_update() -> None:
