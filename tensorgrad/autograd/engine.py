@@ -5,7 +5,9 @@
    only after every gradient contribution to it has arrived: a topological order without a
    separate sort and without recursion (a chain of a million ops is fine).
 2. A node's op turns its incoming gradient into one gradient per input; ``unbroadcast`` reduces
-   each to its input's shape and dtype (the only place in the library that does so).
+   each to its input's shape and dtype (the only place in the library that does so). When a
+   pending gradient is an array no one else holds (``owned``), an elementwise op may compute
+   its input's gradient in place, as hand-written backprop does with ``dz *= sigma'(z)``.
 3. Leaves accumulate into ``.grad`` (``backward``) or into the result (``grad``).
 4. Unless the graph is retained, each node forgets its inputs and saved values right after
    use (it keeps its op, for its name), so intermediate arrays are freed and a second
@@ -99,6 +101,7 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
     no ``.grad`` is touched; otherwise leaves accumulate into ``.grad``.
     """
     grads: dict = {}  # id(tensor) -> gradient received so far
+    owned: set = set()  # ids of tensors whose pending gradient no one but the engine holds
     heap: list = []  # (-_seq, tensor): the newest tensor comes out first
     for r, g in zip(roots, seeds):
         if r._op is None:  # the output is itself a leaf: its gradient is the seed (copied)
@@ -113,22 +116,28 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
     check = _op.anomaly_hook
     while heap:
         t = heappop(heap)[1]
-        g = grads.pop(id(t))
+        k = id(t)
+        g = grads.pop(k)
+        mine = k in owned
+        owned.discard(k)
         inputs, op, params = t._inputs, t._op, t._params
         if not retain_graph:
             t._inputs = t._params = None  # frees the saved arrays; _op keeps the name
-        if capture is not None and id(t) in capture:
-            capture[id(t)] = g if capture[id(t)] is None else capture[id(t)] + g
-        if retained and id(t) in retained:
+        if capture is not None and k in capture:
+            capture[k] = g if capture[k] is None else capture[k] + g
+            mine = False
+        if retained and capture is None and k in retained:  # grad() leaves .grad alone
             t.grad = _own(g, None, t.data.dtype) if t.grad is None else t.grad + _data(g)
+            mine = False
         if create_graph:
             results = op.backward(g, t, inputs, params, inputs)
         elif len(inputs) == 1:
-            results = op.backward(g, t.data, (inputs[0].data,), params, inputs)
+            results = op.backward(g, t.data, (inputs[0].data,), params, inputs, mine)
         else:
             results = op.backward(g, t.data, [p.data for p in inputs], params, inputs)
         if check is not None:
             check(t, "backward", results, op)
+        trust = not create_graph and op.fresh_results
         for p, gi in zip(inputs, results):
             if gi is None:
                 continue
@@ -143,12 +152,20 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
             k = id(p)
             prev = grads.get(k)
             if prev is not None:
-                grads[k] = prev + gi
+                grads[k] = total = prev + gi
+                if type(total) is np.ndarray:  # a new array (0-d sums give numpy scalars)
+                    owned.add(k)
             elif p._inputs is None:
                 raise RuntimeError(_FREED_MSG)
             else:
                 grads[k] = gi
                 heappush(heap, (-p._seq, p))
+                # Ours alone if the rule made it (not a pass-through of g, not a view), or if
+                # g was ours and this is its only input (a pass-through such as reshape of
+                # one tensor, or an in-place rule); g handed to two inputs is shared.
+                if trust and type(gi) is np.ndarray and gi.flags.writeable and (
+                        gi.base is None and gi is not g or mine and len(inputs) == 1):
+                    owned.add(k)
 
 
 def _data(g: Any) -> Any:

@@ -49,13 +49,14 @@ class _FunctionOp(Op):
     """The graph node of one Function subclass: calls its ``backward`` with the saved ctx."""
 
     __slots__ = ("function",)
+    fresh_results = False  # the user's backward may hand back arrays it keeps
 
     def __init__(self, function: Any) -> None:
         super().__init__(function.__name__)
         self.function: Any = function
 
     def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
-                 inputs: Sequence[Any]) -> list:
+                 inputs: Sequence[Any], owned: bool = False) -> list:
         from ..tensor import Tensor, _const
 
         assert params is not None

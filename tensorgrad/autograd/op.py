@@ -7,7 +7,9 @@ numpy vocabulary (operators, ``np.exp``, ``np.where``, ``.sum``, ``.reshape`` ..
 plain arrays during an ordinary ``backward()``; under ``create_graph=True`` the engine passes
 Tensors instead, Tensor answers the same vocabulary by recording ops, and the gradient is
 itself differentiable. The rule may return a gradient of the broadcast shape or of another
-float dtype: the engine reduces and casts it to the input's shape and dtype in one place.
+float dtype: the engine reduces and casts it to the input's shape and dtype in one place. It
+must return a new array or a view of g, never an array kept elsewhere (a saved input, say):
+the engine may later overwrite gradients that only it holds.
 """
 from __future__ import annotations
 
@@ -24,7 +26,11 @@ Rule = Callable[..., Any]
 class Op:
     """One differentiable operation (see the module docstring)."""
 
-    __slots__ = ("name", "rules", "domain", "second_order", "fn")
+    __slots__ = ("name", "rules", "domain", "second_order", "fn", "inplace")
+
+    # The rules return fresh arrays or views (never an array something else keeps), so the
+    # engine may treat their results as its own. User code (tg.Function) cannot promise that.
+    fresh_results = True
 
     def __init__(
         self,
@@ -33,9 +39,14 @@ class Op:
         domain: Optional[Callable[..., Any]] = None,
         second_order: bool = True,
         key: Optional[str] = None,
+        inplace: Optional[Rule] = None,
     ) -> None:
         self.name = name
         self.rules = rules
+        # For one-input elementwise ops: the same rule writing into g, used when the engine
+        # owns g outright (saves a gradient-sized allocation per node, as hand-written
+        # backprop does with `dz *= sigma'(z)`).
+        self.inplace = inplace
         # domain(draw, strategies) -> (inputs, params): what the gradient property test feeds
         # this op. A plain function, so the package never imports hypothesis itself.
         self.domain = domain
@@ -45,11 +56,14 @@ class Op:
             OPS[key or name] = self
 
     def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
-                 inputs: Sequence[Any]) -> list:
-        """Gradients for each input (None where the input needs none)."""
+                 inputs: Sequence[Any], owned: bool = False) -> list:
+        """Gradients for each input (None where the input needs none). `owned`: nothing but
+        the engine refers to the array `g`, so an in-place rule may overwrite it."""
         kw = params or _NO_PARAMS
         rules = self.rules
         if len(inputs) == 1:  # the common cases, spelled out: this runs once per node
+            if owned and self.inplace is not None:
+                return [self.inplace(g, ans, *args, **kw)]
             return [rules[0](g, ans, *args, **kw)]
         if len(inputs) == 2:
             a, b = inputs
@@ -78,7 +92,7 @@ class VariadicOp(Op):
     __slots__ = ()
 
     def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
-                 inputs: Sequence[Any]) -> list:
+                 inputs: Sequence[Any], owned: bool = False) -> list:
         rule = self.rules[0]
         kw = params or _NO_PARAMS
         return [

@@ -150,10 +150,13 @@ SQRT = Op("sqrt", lambda g, ans, x: g / (ans * 2), domain=D.unary(0.1, 5.0))
 ABS = Op("abs", lambda g, ans, x: g * np.sign(data(x)), domain=D.unary(avoid=(0.0,)))
 SIN = Op("sin", lambda g, ans, x: g * np.cos(x), domain=D.unary())
 COS = Op("cos", lambda g, ans, x: -g * np.sin(x), domain=D.unary())
-TANH = Op("tanh", lambda g, ans, x: g * (1 - ans * ans), domain=D.unary())
-SIGMOID = Op("sigmoid", lambda g, ans, x: g * ans * (1 - ans), domain=D.unary(-6.0, 6.0))
+TANH = Op("tanh", lambda g, ans, x: g * (1 - ans * ans), domain=D.unary(),
+          inplace=lambda g, ans, x: np.multiply(g, 1 - ans * ans, out=g))
+SIGMOID = Op("sigmoid", lambda g, ans, x: g * ans * (1 - ans), domain=D.unary(-6.0, 6.0),
+             inplace=lambda g, ans, x: np.multiply(g, ans * (1 - ans), out=g))
 # The kink at 0 gets gradient 0, as in PyTorch; tests keep away from it.
-RELU = Op("relu", lambda g, ans, x: g * (data(x) > 0), domain=D.unary(avoid=(0.0,)))
+RELU = Op("relu", lambda g, ans, x: g * (data(x) > 0), domain=D.unary(avoid=(0.0,)),
+          inplace=lambda g, ans, x: np.multiply(g, x > 0, out=g))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
