@@ -22,10 +22,6 @@ def set_default_dtype(dtype: Any) -> None:
     _default_dtype = d
 
 
-def is_floating(dtype: np.dtype) -> bool:
-    return dtype.kind == "f"
-
-
 def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     """Convert `data` to an ndarray following the Tensor dtype policy.
 
