@@ -38,56 +38,11 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import get_default_dtype, set_default_dtype
-from .ops import (
-    abs,
-    add,
-    broadcast_to,
-    cat,
-    clip,
-    concatenate,
-    cos,
-    div,
-    exp,
-    expand,
-    flatten,
-    gelu,
-    leaky_relu,
-    log,
-    log_softmax,
-    logsumexp,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    mul,
-    neg,
-    permute,
-    pow,
-    relu,
-    reshape,
-    sigmoid,
-    sign,
-    sin,
-    softmax,
-    sqrt,
-    squeeze,
-    stack,
-    std,
-    sub,
-    sum,
-    swapaxes,
-    tanh,
-    transpose,
-    unsqueeze,
-    var,
-    where,
-)
+from .ops import *  # noqa: F403  (every public op; the list is ops.__all__)
 from .random import get_rng, manual_seed
 from .tensor import Tensor, as_tensor, tensor
 
-clamp = clip
+clamp = ops.clip
 
 __version__ = "0.1.0"
 
@@ -120,11 +75,6 @@ __all__ = [
     "GradcheckError", "backward", "detect_anomaly", "enable_grad", "grad", "gradcheck",
     "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled", "arange", "eye", "full",
     "linspace", "ones", "ones_like", "rand", "randint", "randn", "zeros", "zeros_like",
-    "get_default_dtype", "set_default_dtype", "abs", "add", "broadcast_to", "cat", "clip",
-    "concatenate", "cos", "div", "exp", "expand", "flatten", "gelu", "leaky_relu", "log",
-    "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
-    "neg", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "sin", "softmax", "sqrt",
-    "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh", "transpose", "unsqueeze",
-    "var", "where", "get_rng", "manual_seed", "Tensor", "as_tensor", "tensor", "clamp", "load",
-    "save",
+    "get_default_dtype", "set_default_dtype", "get_rng", "manual_seed", "Tensor", "as_tensor",
+    "tensor", "clamp", "load", "save", *ops.__all__,
 ]

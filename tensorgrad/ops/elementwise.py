@@ -17,6 +17,11 @@ from ..tensor import Tensor, _const, as_tensor, operand
 from . import domains as D
 from ._util import data, fail
 
+# The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
+__all__ = ["abs", "add", "astype", "clip", "cos", "div", "eq", "exp", "ge", "gelu", "gt", "le",
+    "leaky_relu", "log", "logical_and", "logical_not", "logical_or", "lt", "maximum", "minimum",
+    "mul", "ne", "neg", "pow", "relu", "sigmoid", "sign", "sin", "sqrt", "sub", "tanh", "where"]
+
 BinaryFn = Callable[[Any, Any], Tensor]
 UnaryFn = Callable[[Any], Tensor]
 

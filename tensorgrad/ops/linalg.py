@@ -10,6 +10,9 @@ from ..autograd.op import Op, record, register
 from ..tensor import Tensor, as_tensor
 from ._util import describe, fail
 
+# The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
+__all__ = ["linear", "matmul"]
+
 
 def _mT(x: Any) -> Any:
     return np.swapaxes(x, -1, -2)

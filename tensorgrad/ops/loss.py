@@ -13,6 +13,9 @@ from ._util import IndexOutOfRange, data, describe
 from .elementwise import _sigmoid, sigmoid
 from .reduce import _logsumexp, softmax
 
+# The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
+__all__ = ["binary_cross_entropy_with_logits", "cross_entropy"]
+
 REDUCTIONS = ("mean", "sum", "none")
 
 

@@ -13,6 +13,9 @@ from . import domains as D
 from ._util import data, fail, kept_shape, norm_axis
 from .elementwise import sqrt
 
+# The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
+__all__ = ["log_softmax", "logsumexp", "max", "mean", "min", "softmax", "std", "sum", "var"]
+
 
 def _spread(g: Any, shape: tuple, axis: Optional[tuple]) -> Any:
     """The gradient of a reduction's output spread back over the reduced axes."""

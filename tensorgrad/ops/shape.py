@@ -11,6 +11,10 @@ from ..autograd.op import Op, VariadicOp, composite, record, register
 from ..tensor import Axis, Tensor, as_tensor
 from ._util import AxisError, IndexOutOfRange, fail, norm_axis
 
+# The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
+__all__ = ["broadcast_to", "cat", "concatenate", "expand", "flatten", "permute", "reshape",
+    "squeeze", "stack", "swapaxes", "transpose", "unsqueeze"]
+
 
 def _shape_arg(shape: tuple) -> tuple:
     """Accept both f(2, 3) and f((2, 3))."""
