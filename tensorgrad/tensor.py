@@ -318,6 +318,14 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         return _ops.matmul(self, other)
 
+    # ---------------------------------------------------------------- picking (layers)
+    def gather(self, axis: Optional[int] = None, index: Any = None, *,
+               dim: Optional[int] = None) -> Tensor:
+        return _ops.gather(self, axis, index, dim=dim)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return _ops.masked_fill(self, mask, value)
+
 
 _opmod.Tensor = Tensor
 _new = object.__new__

@@ -19,6 +19,7 @@ import numpy as np
 from ..autograd.op import composite
 from ..ops import clip, gelu, leaky_relu, linear, log, log_softmax, relu, sigmoid, softmax, tanh
 from ..ops import where as _where
+from ..ops.index import embedding, one_hot
 from ..ops.loss import (
     REDUCTIONS,
     _check_reduction,
@@ -33,6 +34,7 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu", "linear",
     "dropout", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "nll_loss",
+    "embedding", "one_hot",
 ]
 
 

@@ -4,9 +4,10 @@ together; `tensorgrad.autograd.op.OPS` lists them for the property tests.
 The export list is built from the families' own ``__all__``: adding a public op means adding
 it to its module's ``__all__`` (and a new family module to `_FAMILIES` below).
 """
-from . import elementwise, linalg, loss, reduce, shape
+from . import elementwise, index, linalg, loss, reduce, shape
 from .elementwise import *  # noqa: F403
 from .elementwise import gelu_grad  # noqa: F401  (used by gelu's rule under create_graph)
+from .index import *  # noqa: F403
 from .interop import array_function, array_ufunc  # noqa: F401  (Tensor's numpy protocols)
 from .linalg import *  # noqa: F403
 from .loss import *  # noqa: F403
@@ -14,6 +15,6 @@ from .reduce import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .shape import getitem, index_data, scatter_add  # noqa: F401  (Tensor indexing)
 
-_FAMILIES = [elementwise, shape, reduce, linalg, loss]
+_FAMILIES = [elementwise, shape, reduce, linalg, loss, index]
 
 __all__ = [name for family in _FAMILIES for name in family.__all__]
