@@ -2,6 +2,7 @@
 
 Operations live in `tensorgrad.ops` (one module per family); the methods and operators here
 are thin sugar over them, so every op is defined, and differentiated, in exactly one place.
+This module imports nothing above it but through the one late-bound edge at its bottom.
 """
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from typing import Any, Iterator, Optional, Sequence, Union
 import numpy as np
 
 from . import dtypes
-from .autograd import op as _opmod
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, bool, Sequence[Any]]
 Axis = Union[int, Sequence[int], None]
@@ -122,9 +122,7 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor during backward (leaves always keep it)."""
-        from .autograd.engine import retain
-
-        retain(self)
+        _ops.engine.retain(self)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``.grad`` to None)."""
@@ -138,9 +136,7 @@ class Tensor:
         The graph is freed afterwards unless ``retain_graph=True`` (which is the default
         when ``create_graph=True``).
         """
-        from .autograd.engine import backward
-
-        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        _ops.engine.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # ---------------------------------------------------------------- conversions
     def astype(self, dtype: Any) -> Tensor:
@@ -327,7 +323,6 @@ class Tensor:
         return _ops.masked_fill(self, mask, value)
 
 
-_opmod.Tensor = Tensor
 _new = object.__new__
 
 
@@ -392,4 +387,11 @@ def _scalar(value: Any, kind: str, like: np.dtype) -> Tensor:
     return _const(arr)
 
 
-from . import ops as _ops  # noqa: E402  (the ops import Tensor from here)
+# The package's one late-bound import edge. The layers are: dtypes and grad mode; this module
+# (Tensor and its constructors, importing nothing above it); autograd.op (Op, record), the
+# engine, custom Functions and gradcheck, all importing Tensor from here; then tensorgrad.ops.
+# Tensor's operators and methods, and backward()/retain_grad() (through ``ops.engine``), call
+# upward into that last layer, which imports this module: so the name is bound here, after the
+# class exists, and used only inside method bodies.
+from . import ops as _ops  # noqa: E402
+

@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..tensor import Tensor
 from . import op as _op
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,7 +35,7 @@ def _user_site() -> str:
 
 
 def _bad(a: Any) -> bool:
-    a = a.data if isinstance(a, _op.Tensor) else a
+    a = a.data if isinstance(a, Tensor) else a
     return isinstance(a, np.ndarray) and a.dtype.kind == "f" and not np.all(np.isfinite(a))
 
 

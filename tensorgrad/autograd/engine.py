@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import weakref
 from heapq import heappop, heappush
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, Union, cast
 
 import numpy as np
 
+from ..tensor import Tensor, _const
 from . import grad_mode
 from . import op as _op
 
-TensorOrSeq = Any  # a Tensor or a sequence of them
+TensorOrSeq = Union[Tensor, Sequence[Tensor]]
 
 _FREED_MSG = (
     "backward: trying to backward through the graph a second time (or after its saved values "
@@ -37,7 +38,7 @@ _FREED_MSG = (
 retained: dict = {}
 
 
-def retain(t: Any) -> None:
+def retain(t: Tensor) -> None:
     k = id(t)
     retained[k] = weakref.ref(t, lambda _: retained.pop(k, None))
 
@@ -65,10 +66,8 @@ def _own(g: Any, incoming: Any, dtype: np.dtype) -> np.ndarray:
     return np.array(_data(g), dtype=dtype)
 
 
-def _seed(root: Any, grad: Any, create_graph: bool) -> Any:
+def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
     """The gradient that starts the pass at `root`: ones for a one-element output."""
-    from ..tensor import Tensor, _const
-
     if not root.requires_grad:
         raise RuntimeError(
             f"backward: tensor of shape {root.shape} does not require grad and has no grad_fn "
@@ -93,7 +92,7 @@ def _seed(root: Any, grad: Any, create_graph: bool) -> Any:
     return g
 
 
-def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
+def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
                  create_graph: bool, capture: Optional[dict] = None) -> None:
     """Propagate `seeds` (dL/d root) back through the graph.
 
@@ -170,10 +169,11 @@ def run_backward(roots: Sequence[Any], seeds: Sequence[Any], retain_graph: bool,
 
 def _data(g: Any) -> Any:
     """The array of a Tensor; anything else as it is (ndarray.data is a memoryview!)."""
-    return g.data if isinstance(g, _op.Tensor) else g
+    return g.data if isinstance(g, Tensor) else g
 
 
-def _deliver(leaf: Any, g: Any, incoming: Any, capture: Optional[dict], create_graph: bool) -> None:
+def _deliver(leaf: Tensor, g: Any, incoming: Any, capture: Optional[dict],
+             create_graph: bool) -> None:
     """Hand a leaf its gradient: into the captured results, or accumulated into ``.grad``."""
     if capture is not None:
         k = id(leaf)
@@ -187,6 +187,10 @@ def _deliver(leaf: Any, g: Any, incoming: Any, capture: Optional[dict], create_g
         leaf.grad += _data(g)
 
 
+def _tensors(x: TensorOrSeq) -> list[Tensor]:
+    return list(x) if isinstance(x, (list, tuple)) else [cast(Tensor, x)]
+
+
 def backward(tensors: TensorOrSeq, grad_tensors: Any = None,
              retain_graph: Optional[bool] = None, create_graph: bool = False) -> None:
     """Accumulate the gradient of `tensors` into ``.grad`` of every leaf that requires grad.
@@ -194,7 +198,7 @@ def backward(tensors: TensorOrSeq, grad_tensors: Any = None,
     `grad_tensors`: dL/d tensor for each tensor (None for one-element outputs).
     `retain_graph` defaults to `create_graph`.
     """
-    roots = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
+    roots = _tensors(tensors)
     gs = list(grad_tensors) if isinstance(grad_tensors, (list, tuple)) else [grad_tensors]
     if len(gs) == 1 and len(roots) > 1 and gs[0] is None:
         gs = gs * len(roots)
@@ -227,10 +231,7 @@ def grad(outputs: TensorOrSeq, inputs: TensorOrSeq, grad_outputs: Any = None,
         >>> tg.grad(g.sum(), x)                                     # 6 x
         (tensor([ 6., 12.]),)
     """
-    from ..tensor import Tensor, _const
-
-    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    outs, ins = _tensors(outputs), _tensors(inputs)
     for i, x in enumerate(ins):
         if not isinstance(x, Tensor) or not x.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad (inputs must be tensors "

@@ -28,8 +28,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from ..tensor import Tensor, _const
 from . import grad_mode
-from . import op as _op
 from .op import Op, record
 
 
@@ -42,7 +42,7 @@ class Context:
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays (or None) for backward; read them back as ``ctx.saved_tensors``."""
-        self.saved_tensors = tuple(a.data if isinstance(a, _op.Tensor) else a for a in arrays)
+        self.saved_tensors = tuple(a.data if isinstance(a, Tensor) else a for a in arrays)
 
 
 class _FunctionOp(Op):
@@ -57,8 +57,6 @@ class _FunctionOp(Op):
 
     def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
                  inputs: Sequence[Any], owned: bool = False) -> list:
-        from ..tensor import Tensor, _const
-
         assert params is not None
         ctx, positions, nargs = params["ctx"], params["positions"], params["nargs"]
         as_tensor = isinstance(g, Tensor)
@@ -99,10 +97,9 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run ``forward`` on the arrays of the Tensor arguments and record the result."""
-        from ..tensor import Tensor
-
-        if cls.__dict__.get("_op") is None:
-            cls._op = _FunctionOp(cls)
+        op = cls.__dict__.get("_op")
+        if op is None:
+            op = cls._op = _FunctionOp(cls)
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx = Context(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
@@ -112,5 +109,5 @@ class Function:
             out = out.data
         out = np.asarray(out)
         inputs = tuple(args[i] for i in positions)
-        return record(cls._op, out, inputs,
+        return record(op, out, inputs,
                       {"ctx": ctx, "positions": positions, "nargs": len(args)})

@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from ..tensor import Tensor
 from . import grad_mode
 from .engine import grad as _grad
 
@@ -24,14 +25,10 @@ def _as_tuple(x: Any) -> tuple:
 
 
 def _float_outputs(outs: Any) -> list:
-    from ..tensor import Tensor
-
     return [o for o in _as_tuple(outs) if isinstance(o, Tensor) and o.data.dtype.kind == "f"]
 
 
 def _check_inputs(name: str, inputs: tuple) -> list:
-    from ..tensor import Tensor
-
     diff = []
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x.requires_grad:
@@ -153,8 +150,6 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Any, grad_outputs: Optional[Se
     The first derivative ``v -> v^T J(x)`` (with `grad_outputs` v, random when not given) is
     built with ``create_graph=True`` and checked against finite differences in x and v.
     """
-    from ..tensor import Tensor
-
     inputs = _as_tuple(inputs)
     diff = _check_inputs("gradgradcheck", inputs)
     with grad_mode.enable_grad():

@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from ..tensor import Tensor
 from . import grad_mode
 
 Rule = Callable[..., Any]
@@ -121,7 +122,7 @@ def register(op: Op) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 anomaly_hook: Optional[Callable[..., None]] = None
 
 
-def record(op: Any, data: Any, inputs: tuple, params: Optional[dict] = None) -> Any:
+def record(op: Op, data: Any, inputs: tuple, params: Optional[dict] = None) -> Tensor:
     """Wrap `data` (the op's forward result) in a Tensor linked to `inputs` through `op`.
 
     The link is made only when grad mode is on and some input requires grad; otherwise the
@@ -152,9 +153,6 @@ def record(op: Any, data: Any, inputs: tuple, params: Optional[dict] = None) -> 
 
 _new = object.__new__
 _counter = itertools.count()  # creation order of recorded tensors: the engine's topological key
-
-# The Tensor class; tensorgrad.tensor sets it right after defining the class (it imports us).
-Tensor: Any = None
 
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]

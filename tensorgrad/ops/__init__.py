@@ -4,6 +4,7 @@ together; `tensorgrad.autograd.op.OPS` lists them for the property tests.
 The export list is built from the families' own ``__all__``: adding a public op means adding
 it to its module's ``__all__`` (and a new family module to `_FAMILIES` below).
 """
+from ..autograd import engine  # noqa: F401  (Tensor.backward/retain_grad reach it from here)
 from . import elementwise, index, linalg, loss, reduce, shape
 from .elementwise import *  # noqa: F403
 from .elementwise import gelu_grad  # noqa: F401  (used by gelu's rule under create_graph)
