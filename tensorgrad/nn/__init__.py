@@ -1,13 +1,14 @@
 """Neural-network layers: ``import tensorgrad.nn as nn``.
 
-`Module` and `Parameter` (module.py), containers `Sequential` and `ModuleList`, layers
-`Linear`/`Dense`, `Dropout`, `Identity`, `Flatten` (layers.py), activation modules
+`Module` and `Parameter` (module.py), containers `Sequential`, `ModuleList` and `ModuleDict`, layers
+`Linear`/`Dense`, `Dropout`, `Identity`, `Flatten`, `Embedding` (layers.py), `BatchNorm1d`,
+`BatchNorm2d`, `LayerNorm` (normalization.py), activation modules
 (activation.py), loss modules (loss.py); the stateless versions are in `functional` and the
 initialisers in `init`.
 """
 from . import functional, init
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .layers import Dense, Dropout, Flatten, Identity, Linear
+from .layers import Dense, Dropout, Embedding, Flatten, Identity, Linear
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -18,12 +19,21 @@ from .loss import (
     NLLLoss,
     SmoothL1Loss,
 )
-from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential, StateDictError
+from .module import (
+    IncompatibleKeys,
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    Sequential,
+    StateDictError,
+)
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 
 __all__ = [
     "functional", "init", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax",
     "Tanh", "Dense", "Dropout", "Flatten", "Identity", "Linear", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss",
     "SmoothL1Loss", "IncompatibleKeys", "Module", "ModuleList", "Parameter", "Sequential",
-    "StateDictError",
+    "StateDictError", "Embedding", "ModuleDict", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
 ]

@@ -27,6 +27,7 @@ from ..ops.loss import (
     check_class_targets,
     cross_entropy,
 )
+from ..ops.norm import batch_norm, layer_norm
 from ..random import get_rng
 from ..tensor import Tensor, _const, as_tensor
 
@@ -34,7 +35,7 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu", "linear",
     "dropout", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "nll_loss",
-    "embedding", "one_hot",
+    "embedding", "one_hot", "batch_norm", "layer_norm",
 ]
 
 

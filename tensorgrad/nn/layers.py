@@ -1,11 +1,13 @@
-"""Layers with parameters or modes: `Linear` (alias `Dense`), `Dropout`, `Identity`, `Flatten`."""
+"""Layers with parameters or modes: `Linear` (alias `Dense`), `Dropout`, `Identity`, `Flatten`,
+`Embedding`."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
 from .. import dtypes
+from ..ops.index import _padding_idx
 from ..tensor import Tensor, as_tensor
 from . import functional as F
 from . import init
@@ -104,16 +106,67 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Merges axes ``start_axis..end_axis`` into one: by default ``(N, *rest)`` becomes
-    ``(N, prod(rest))``, keeping the batch axis."""
+    """Merges axes ``start_dim..end_dim`` into one: by default ``(N, *rest)`` becomes
+    ``(N, prod(rest))``, keeping the batch axis (PyTorch's ``nn.Flatten(start_dim=1,
+    end_dim=-1)``; ``start_axis=``/``end_axis=`` are accepted too)."""
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+    def __init__(self, start_dim: int = 1, end_dim: int = -1, *,
+                 start_axis: Optional[int] = None, end_axis: Optional[int] = None) -> None:
         super().__init__()
-        self.start_axis = start_axis
-        self.end_axis = end_axis
+        self.start_dim = start_dim if start_axis is None else start_axis
+        self.end_dim = end_dim if end_axis is None else end_axis
 
     def forward(self, x: Any) -> Tensor:
-        return as_tensor(x).flatten(self.start_axis, self.end_axis)
+        return as_tensor(x).flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
-        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Embedding(Module):
+    """A table of `num_embeddings` vectors of size `embedding_dim`; ``layer(idx)`` picks the
+    rows named by the integer array `idx` of any shape: output ``idx.shape + (embedding_dim,)``
+    (see `functional.embedding`; rows picked several times accumulate their gradients).
+
+    `weight` (num_embeddings, embedding_dim) is drawn from N(0, 1), as in PyTorch. The row
+    `padding_idx` (if given; negative counts from the end) starts at zero and gets no
+    gradient, so it stays what it is.
+
+    Examples:
+        >>> import numpy as np, tensorgrad.nn as nn
+        >>> emb = nn.Embedding(10, 4, padding_idx=0)
+        >>> emb(np.array([[1, 2, 0]])).shape
+        (1, 3, 4)
+        >>> emb.weight.data[0]
+        array([0., 0., 0., 0.], dtype=float32)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int,
+                 padding_idx: Optional[int] = None, dtype: Any = None) -> None:
+        super().__init__()
+        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"Embedding: {name} must be a positive int, got {v!r}")
+        d = dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+        self.num_embeddings = int(num_embeddings)
+        self.embedding_dim = int(embedding_dim)
+        self.padding_idx = _padding_idx("Embedding", padding_idx, self.num_embeddings)
+        self.weight = Parameter(np.zeros((self.num_embeddings, self.embedding_dim), d))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Redraw the weight from N(0, 1); zero the padding row."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, idx: Any) -> Tensor:
+        try:
+            return F.embedding(idx, self.weight, self.padding_idx)
+        except (TypeError, ValueError, IndexError) as e:  # name the layer, as users see it
+            raise type(e)(f"Embedding({self.num_embeddings}, {self.embedding_dim}): "
+                          f"{e}") from None
+
+    def extra_repr(self) -> str:
+        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"

@@ -1,8 +1,10 @@
 """`Module`, the base of every layer, and `Parameter`, the tensors a module trains.
 
-A module registers the `Parameter`s and sub-`Module`s assigned to its attributes, so that
-``parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``zero_grad()`` reach the whole
-tree. Names are dotted paths through it: ``"fc1.weight"``, ``"0.bias"`` inside a `Sequential`.
+A module registers the `Parameter`s and sub-`Module`s assigned to its attributes, and the
+buffers given to `register_buffer` (state that is saved but not trained, such as batch norm's
+running statistics), so that ``parameters()``, ``state_dict()``, ``train()``/``eval()``,
+``to(dtype)`` and ``zero_grad()`` reach the whole tree. Names are dotted paths through it:
+``"fc1.weight"``, ``"0.bias"`` inside a `Sequential`.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optio
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, _const
 
 
 class Parameter(Tensor):
@@ -93,6 +95,8 @@ class Module:
         # Set through object.__setattr__: our own __setattr__ consults these dicts.
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -114,6 +118,7 @@ class Module:
             # order (and so the state dict's).
             own, other = (params, modules) if isinstance(value, Parameter) else (modules, params)
             other.pop(name, None)
+            self.__dict__.get("_buffers", {}).pop(name, None)
             own[name] = value
             # Also an ordinary attribute, so that reading `self.weight` on the hot path is a
             # plain lookup rather than a __getattr__ call; the two dicts stay the registry.
@@ -130,22 +135,25 @@ class Module:
                                 f"{type(self).__name__}: expected an nn.Module or None")
             modules[name] = None
             self.__dict__[name] = None
+        elif name in self.__dict__.get("_buffers", ()):
+            self._buffers[name] = self.__dict__[name] = _buffer(type(self).__name__, name, value)
         else:
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: registered entries live in the two dicts.
-        for store in ("_parameters", "_modules"):
+        for store in ("_parameters", "_modules", "_buffers"):
             d = self.__dict__.get(store)
             if d is not None and name in d:
                 return d[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        for store in ("_parameters", "_modules"):
+        for store in ("_parameters", "_modules", "_buffers"):
             d = self.__dict__.get(store)
             if d is not None and name in d:
                 del d[name]
+                self._non_persistent.discard(name)
                 self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
@@ -159,6 +167,7 @@ class Module:
             raise AttributeError("register_parameter: call super().__init__() first")
         self.__dict__.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
         self._parameters[name] = param
         self.__dict__[name] = param
 
@@ -171,8 +180,44 @@ class Module:
             raise AttributeError("add_module: call super().__init__() first")
         self.__dict__.pop(name, None)
         self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
         self._modules[name] = module
         self.__dict__[name] = module
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Register `tensor` (an array, a Tensor or None) as the buffer `name`: state that the
+        module keeps and saves but does not train, such as batch norm's running statistics.
+
+        A buffer is read as ``self.<name>`` (a Tensor that does not require grad, sharing the
+        array it was given) and may be reassigned the same way; it is in ``state_dict()``
+        (unless ``persistent=False``), so it is saved and loaded, ``to(dtype)`` converts it
+        when it is floating, and it is never among ``parameters()``.
+
+        Examples:
+            >>> import numpy as np, tensorgrad.nn as nn
+            >>> m = nn.Module()
+            >>> m.register_buffer("steps", np.array(0))
+            >>> m.steps = m.steps + 1                 # reassigned: still the buffer
+            >>> dict(m.state_dict()), list(m.parameters())
+            ({'steps': array(1)}, [])
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: the name must be a non-empty string without "
+                           f"'.', got {name!r}")
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("register_buffer: call super().__init__() first")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer: {name!r} is already a parameter or submodule of "
+                           f"{type(self).__name__}")
+        if name in self.__dict__ and name not in self._buffers:
+            raise KeyError(f"register_buffer: attribute {name!r} already exists in "
+                           f"{type(self).__name__}")
+        value = _buffer(type(self).__name__, name, tensor)
+        self._buffers[name] = self.__dict__[name] = value
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "", remove_duplicate: bool = True
@@ -230,6 +275,35 @@ class Module:
         for _, p in self.named_parameters():
             yield p
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True
+                      ) -> Iterator[tuple[str, Tensor]]:
+        """``(dotted name, buffer)`` for every buffer of the tree (of this module only with
+        ``recurse=False``), each once; buffers set to None are skipped."""
+        seen: set = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for name, m in mods:
+            for bname, b in m._buffers.items():
+                if b is not None and id(b) not in seen:
+                    seen.add(id(b))
+                    yield (f"{name}.{bname}" if name else bname), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer of the tree, once each."""
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def _all_state(self) -> Iterator[tuple[str, Tensor]]:
+        # What a state dict holds, in PyTorch's order: each module's parameters, then its
+        # persistent buffers, then its children's.
+        for name, m in self.named_modules(remove_duplicate=False):
+            pre = f"{name}." if name else ""
+            for pname, p in m._parameters.items():
+                if p is not None:
+                    yield pre + pname, p
+            for bname, b in m._buffers.items():
+                if b is not None and bname not in m._non_persistent:
+                    yield pre + bname, b
+
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn(m)`` for every module of the tree (children first); returns self."""
         for m in reversed(list(self.modules())):
@@ -254,7 +328,8 @@ class Module:
             p.grad = None
 
     def to(self, dtype: Any) -> Module:
-        """Convert every parameter to the floating `dtype` in place; returns self.
+        """Convert every parameter and floating buffer to the floating `dtype` in place;
+        returns self. (Integer buffers such as ``num_batches_tracked`` keep their dtype.)
 
         The parameters get new arrays (and lose their gradients), so convert before making
         an optimizer."""
@@ -265,6 +340,9 @@ class Module:
             if p.data.dtype != d:
                 p.data = p.data.astype(d)
                 p.grad = None
+        for b in self.buffers():
+            if b.data.dtype.kind == "f" and b.data.dtype != d:
+                b.data = b.data.astype(d)
         return self
 
     def double(self) -> Module:
@@ -277,13 +355,15 @@ class Module:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Every parameter's value by dotted name, as copies (later training does not change
-        them), in registration order."""
-        return OrderedDict((name, p.data.copy()) for name, p in self._all_parameters())
+        """Every parameter's and persistent buffer's value by dotted name, as copies (later
+        training does not change them), in registration order (each module's parameters, its
+        buffers, then its children's, as in PyTorch)."""
+        return OrderedDict((name, p.data.copy()) for name, p in self._all_state())
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
                         ) -> IncompatibleKeys:
-        """Copy the values of `state_dict` (name -> array or Tensor) into the parameters.
+        """Copy the values of `state_dict` (name -> array or Tensor) into the parameters and
+        persistent buffers.
 
         The values are written into the existing arrays, in each parameter's dtype, so an
         optimizer holding the parameters keeps working. Everything is checked first: a
@@ -308,7 +388,7 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of name -> array, got "
                             f"{type(state_dict).__name__}")
-        own = list(self._all_parameters())
+        own = list(self._all_state())
         names = {name for name, _ in own}
         missing = [name for name, _ in own if name not in state_dict]
         unexpected = [str(k) for k in state_dict if k not in names]
@@ -331,8 +411,9 @@ class Module:
             if arr.dtype.kind not in "biuf":
                 problems.append(f"{name!r}: dtype {arr.dtype} is not a real number type")
             elif arr.shape != p.data.shape:
+                what = "parameter" if isinstance(p, Parameter) else "buffer"
                 problems.append(f"size mismatch for {name!r}: the state dict has shape "
-                                f"{arr.shape}, the parameter in the model has shape "
+                                f"{arr.shape}, the {what} in the model has shape "
                                 f"{p.data.shape}")
             else:
                 todo.append((p, arr))
@@ -450,6 +531,87 @@ class ModuleList(Module):
         for m in modules:
             self.append(m)
         return self
+
+
+class ModuleDict(Module):
+    """A dict of modules that registers them under their keys (so ``"encoder.0.weight"``
+    style names reach them); it has no forward of its own. Keeps insertion order.
+
+    Examples:
+        >>> import tensorgrad.nn as nn
+        >>> heads = nn.ModuleDict({"cls": nn.Linear(4, 3), "reg": nn.Linear(4, 1)})
+        >>> heads["aux"] = nn.Linear(4, 2)
+        >>> list(heads), len(heads), "cls" in heads
+        (['cls', 'reg', 'aux'], 3, True)
+        >>> [n for n, _ in heads.named_parameters()][:2]
+        ['cls.weight', 'cls.bias']
+    """
+
+    def __init__(self, modules: Optional[Union[Mapping[str, Module], Iterable[tuple]]] = None
+                 ) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict has no module {key!r} (keys: {list(self._modules)})")
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__}")
+        self.add_module(key, _check_module("ModuleDict", module))
+
+    def __delitem__(self, key: str) -> None:
+        self._modules.pop(key)
+        self.__dict__.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> list:
+        return list(self._modules.keys())
+
+    def values(self) -> list:
+        return list(self._modules.values())
+
+    def items(self) -> list:
+        return list(self._modules.items())
+
+    def pop(self, key: str) -> Module:
+        m = self[key]
+        del self[key]
+        return m
+
+    def clear(self) -> None:
+        for k in list(self._modules):
+            del self[k]
+
+    def update(self, modules: Union[Mapping[str, Module], Iterable[tuple]]) -> None:
+        """Add (or replace) modules from a mapping or an iterable of (key, module) pairs."""
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for key, m in pairs:
+            self[key] = m
+
+
+def _buffer(owner: str, name: str, value: Any) -> Optional[Tensor]:
+    """A buffer's value as a Tensor that needs no gradient (None stays None)."""
+    if value is None or isinstance(value, Tensor):
+        return value
+    if isinstance(value, (Module, str)):
+        raise TypeError(f"{owner}: buffer {name!r} must be an array, a Tensor or None, got "
+                        f"{type(value).__name__}")
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{owner}: buffer {name!r} must hold numbers, got dtype {arr.dtype}")
+    return _const(arr)
 
 
 def _check_module(owner: str, m: Any) -> Module:
