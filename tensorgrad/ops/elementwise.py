@@ -88,10 +88,21 @@ SUB = Op("sub", lambda g, ans, a, b: g, lambda g, ans, a, b: -g, domain=D.binary
 MUL = Op("mul", lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a, domain=D.binary())
 DIV = Op("div", lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b,
          domain=D.binary(low_b=0.5, high_b=3.0))
-POW = Op("pow", lambda g, ans, a, b: g * b * a ** (b - 1),
-         lambda g, ans, a, b: g * ans * np.log(a),
+# PyTorch's masks: an exponent of 0 has slope 0 at a zero base (0 * 0**-1 would be NaN), and
+# the exponent's gradient is 0 at a zero base with exponent >= 0 (0 * log 0). The base's mask
+# is narrower than PyTorch's (b == 0 only at a zero base): elsewhere b a**(b-1) is 0 at b == 0
+# anyway, and its derivative in b there (a**-1) stays right. The log's argument is masked too,
+# so that under create_graph no 0 * log'(0) = NaN reaches the second derivative.
+POW = Op("pow", lambda g, ans, a, b: np.where((data(b) == 0) & (data(a) == 0), 0,
+                                               g * b * a ** (b - 1)),
+         lambda g, ans, a, b: g * _masked_log_pow(ans, a, (data(a) == 0) & (data(b) >= 0)),
          domain=D.binary(low=0.5, high=3.0, low_b=-2.0, high_b=2.0))
 NEG = Op("neg", lambda g, ans, x: -g, domain=D.unary())
+
+
+def _masked_log_pow(ans: Any, a: Any, zero: np.ndarray) -> Any:
+    """a**b * log(a), taken as 0 where `zero` (a zero base)."""
+    return np.where(zero, 0, ans * np.log(np.where(zero, 1, a)))
 
 
 def _is_int_array(a: Any) -> bool:
@@ -125,9 +136,12 @@ MUL_S = Op("mul", lambda g, ans, x, c: g * c, key="mul_scalar", domain=_with_sca
 DIV_S = Op("div", lambda g, ans, x, c: g / c, key="div_scalar", domain=_with_scalar(c_low=0.5))
 RDIV_S = Op("div", lambda g, ans, x, c: -g * ans / x, key="rdiv_scalar",
             domain=_with_scalar(0.5, 3.0))
-POW_S = Op("pow", lambda g, ans, x, c: g * c * x ** (c - 1),
+# x ** 0 has slope 0 everywhere, 0 included: np.where(True, 0, g) is zeros of g's kind (an
+# array, or a Tensor under create_graph). 0 ** x: the zero-base mask of the exponent, as above.
+POW_S = Op("pow", lambda g, ans, x, c: g * c * x ** (c - 1) if c != 0 else np.where(True, 0, g),
            key="pow_scalar", domain=_with_scalar(0.5, 3.0))
-RPOW_S = Op("pow", lambda g, ans, x, c: g * ans * (math.log(c) if c > 0 else math.nan),
+RPOW_S = Op("pow", lambda g, ans, x, c: g * ans * math.log(c) if c > 0 else
+            g * np.where(data(x) >= 0, 0, ans * -math.inf) if c == 0 else g * math.nan,
             key="rpow_scalar", domain=_with_scalar(c_low=0.5, c_high=3.0))
 for _op, _call in [(ADD_S, lambda x, c: x + c), (SUB_S, lambda x, c: x - c),
                    (RSUB_S, lambda x, c: c - x), (MUL_S, lambda x, c: x * c),

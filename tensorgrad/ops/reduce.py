@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any, Optional
 
 import numpy as np
 
-from ..autograd.op import Op, composite, record, register
+from ..autograd.op import Op, record, register
 from ..tensor import Axis, Tensor, as_tensor
 from . import domains as D
 from ._util import data, fail, kept_shape, norm_axis
-from .elementwise import sqrt
 
 # The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
 __all__ = ["log_softmax", "logsumexp", "max", "mean", "min", "softmax", "std", "sum", "var"]
@@ -51,10 +51,24 @@ MEAN = Op("mean", lambda g, ans, x, axis, keepdims:
           domain=D.reduction())
 MAX = Op("max", _max_rule, domain=D.reduction(distinct=True))
 MIN = Op("min", _max_rule, domain=D.reduction(distinct=True))
-VAR = Op("var", lambda g, ans, x, axis, keepdims, ddof:
-         _spread(g, x.shape, axis) * (x - np.mean(x, axis=axis, keepdims=True))
-         * (2.0 / (_count(x.shape, axis) - ddof)),
-         domain=D.reduction(ddof=0))
+def _var_rule(g: Any, ans: Any, x: Any, axis: Any, keepdims: bool, ddof: float) -> Any:
+    # No degrees of freedom left (n <= ddof): the forward is NaN or inf, and so is the gradient,
+    # as in PyTorch; a ZeroDivisionError here would only hide that.
+    dof = _count(x.shape, axis) - ddof
+    return (_spread(g, x.shape, axis) * (x - np.mean(x, axis=axis, keepdims=True))
+            * (2.0 / dof if dof > 0 else math.inf))
+
+
+def _std_rule(g: Any, ans: Any, x: Any, axis: Any, keepdims: bool, ddof: float) -> Any:
+    # d sqrt(v) = dv / (2 sqrt v), taken as 0 where the slice is constant (std 0): PyTorch's
+    # choice, instead of the 0 * inf = NaN of the chain rule.
+    zero = data(ans) == 0
+    return _var_rule(np.where(zero, 0, g / np.where(zero, 1, ans * 2)), ans, x, axis, keepdims,
+                     ddof)
+
+
+VAR = Op("var", _var_rule, domain=D.reduction(ddof=0))
+STD = Op("std", _std_rule, domain=D.reduction(distinct=True, min_side=2, ddof=0))
 LOGSUMEXP = Op("logsumexp", lambda g, ans, x, axis, keepdims:
                g.reshape(kept_shape(x.shape, axis))
                * np.exp(x - ans.reshape(kept_shape(x.shape, axis))),
@@ -89,18 +103,26 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
 def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Variance over `axis` with ``ddof`` (0: population, 1: sample, PyTorch's default).
     Gradient: g * 2 (x - mean) / (n - ddof)."""
-    return _reduction(VAR, np.var, x, axis, keepdims, ddof=ddof)
+    return _reduction(VAR, np.var, x, axis, keepdims, ddof=_ddof("var", ddof))
 
 
-@composite("std", D.reduction(distinct=True, min_side=2, ddof=0))  # var > 0: sqrt is smooth
+@register(STD)
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation: sqrt(var)."""
-    return sqrt(var(x, axis, keepdims, ddof))
+    """Standard deviation: sqrt(var). Gradient: the variance's over 2 std (0 where std is 0,
+    as in PyTorch)."""
+    return _reduction(STD, np.std, x, axis, keepdims, ddof=_ddof("std", ddof))
+
+
+def _ddof(name: str, ddof: Any) -> Any:
+    if isinstance(ddof, bool) or not isinstance(ddof, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: ddof must be a number (0 for the population, 1 for the "
+                        f"sample statistic), got {ddof!r}")
+    return ddof
 
 
 def _logsumexp(a: np.ndarray, axis: Optional[tuple], keepdims: bool) -> np.ndarray:
     # Shift by the max so exp never overflows; an all -inf slice keeps shift 0 (result -inf).
-    m = np.max(a, axis=axis, keepdims=True)
+    m = np.max(a, axis=axis, keepdims=True, initial=-np.inf)  # -inf: an empty axis gives -inf
     m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):
         out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
@@ -134,7 +156,8 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     Gradient: s * (g - sum(g * s))."""
     x = as_tensor(x)
     ax = _one_axis("softmax", x, axis)
-    e = np.exp(x.data - np.max(x.data, axis=ax, keepdims=True))
+    # initial: an empty axis gives an empty result, as in PyTorch (numpy's max would raise).
+    e = np.exp(x.data - np.max(x.data, axis=ax, keepdims=True, initial=-np.inf))
     e /= e.sum(axis=ax, keepdims=True)
     return record(SOFTMAX, e, (x,), {"axis": ax})
 
