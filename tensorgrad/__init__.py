@@ -27,6 +27,7 @@ from .autograd import (
 from .creation import (
     arange,
     eye,
+    from_numpy,
     full,
     linspace,
     ones,
@@ -73,8 +74,9 @@ def save(obj: dict, path: str) -> None:
 __all__ = [
     "bool_", "float16", "float32", "float64", "int32", "int64", "ops", "Context", "Function",
     "GradcheckError", "backward", "detect_anomaly", "enable_grad", "grad", "gradcheck",
-    "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled", "arange", "eye", "full",
-    "linspace", "ones", "ones_like", "rand", "randint", "randn", "zeros", "zeros_like",
+    "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled", "arange", "eye",
+    "from_numpy", "full", "linspace", "ones", "ones_like", "rand", "randint", "randn", "zeros",
+    "zeros_like",
     "get_default_dtype", "set_default_dtype", "get_rng", "manual_seed", "Tensor", "as_tensor",
     "tensor", "clamp", "load", "save", *ops.__all__,
 ]

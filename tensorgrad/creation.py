@@ -89,3 +89,14 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 def randint(low: int, high: int, size: Any, dtype: Any = np.int64) -> Tensor:
     """Integers uniform in [low, high) from the global generator."""
     return _leaf(get_rng().integers(low, high, size=_shape((size,)), dtype=dtype), False)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares `array`'s memory (no copy) and keeps its dtype, as PyTorch's
+    ``from_numpy``: writing into one shows in the other. ``tg.tensor`` copies instead."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}; "
+                        "use tg.tensor(data) for other data")
+    from .tensor import _const
+
+    return _const(array)

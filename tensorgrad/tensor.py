@@ -12,6 +12,7 @@ from typing import Any, Iterator, Optional, Sequence, Union
 import numpy as np
 
 from . import dtypes
+from .spellings import spellings, to_args  # a leaf module (stdlib only), like dtypes
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, bool, Sequence[Any]]
 Axis = Union[int, Sequence[int], None]
@@ -69,8 +70,10 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> Size:
+        """The number of elements, as numpy's ``size`` (an int); called, PyTorch's ``size()``:
+        ``x.size()`` is the shape and ``x.size(d)`` the length of axis d."""
+        return Size(self.data.size, self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -143,7 +146,10 @@ class Tensor:
         """Cast to `dtype` (differentiable between float dtypes)."""
         return _ops.astype(self, dtype)
 
-    to = astype  # PyTorch spelling: x.to(np.float64)
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
+        """PyTorch's ``to``: ``x.to(np.float64)``, ``x.to(dtype=...)``; the device ``'cpu'`` is
+        accepted (tensorgrad computes on the CPU), any other device raises."""
+        return _ops.astype(self, to_args("Tensor.to", args, dtype, device, self.dtype))
 
     def float(self) -> Tensor:
         return _ops.astype(self, np.float32)
@@ -241,50 +247,68 @@ class Tensor:
     def sin(self) -> Tensor: return _ops.sin(self)
     def cos(self) -> Tensor: return _ops.cos(self)
 
+    @spellings
     def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
         return _ops.clip(self, lo, hi)
 
     clamp = clip
 
     # ---------------------------------------------------------------- reductions
+    # Each takes numpy's and PyTorch's keywords (axis=/dim=, keepdims=/keepdim=): `spellings`.
+    @spellings
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.sum(self, axis, keepdims)
 
+    @spellings
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.mean(self, axis, keepdims)
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _ops.max(self, axis, keepdims)
+    @spellings
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: Optional[bool] = None) -> Any:
+        """``axis=`` (numpy): the values. A `dim` (PyTorch, positional or ``dim=``):
+        ``(values, indices)``."""
+        return _ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return _ops.min(self, axis, keepdims)
+    @spellings
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: Optional[bool] = None) -> Any:
+        """As `max`: ``axis=`` gives the values, a `dim` gives ``(values, indices)``."""
+        return _ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
+    @spellings
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """numpy's ``ddof=0`` by default; PyTorch's ``correction=`` / ``unbiased=`` too."""
         return _ops.var(self, axis, keepdims, ddof)
 
+    @spellings
     def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """numpy's ``ddof=0`` by default; PyTorch's ``correction=`` / ``unbiased=`` too."""
         return _ops.std(self, axis, keepdims, ddof)
 
+    @spellings
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.logsumexp(self, axis, keepdims)
 
+    @spellings
     def softmax(self, axis: int = -1) -> Tensor:
         return _ops.softmax(self, axis)
 
+    @spellings
     def log_softmax(self, axis: int = -1) -> Tensor:
         return _ops.log_softmax(self, axis)
 
+    @spellings
     def argmax(self, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
-        return _const(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdims)))
+        return _ops.argmax(self, axis, keepdims)
 
+    @spellings
     def argmin(self, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
-        return _const(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims)))
+        return _ops.argmin(self, axis, keepdims)
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
         return _ops.reshape(self, *shape)
-
-    view = reshape
 
     def transpose(self, *axes: Any) -> Tensor:
         """No axes: reverse them. Two axes: swap those two (as in PyTorch). All axes: permute."""
@@ -296,12 +320,15 @@ class Tensor:
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return _ops.swapaxes(self, axis1, axis2)
 
+    @spellings
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         return _ops.flatten(self, start_axis, end_axis)
 
+    @spellings
     def squeeze(self, axis: Axis = None) -> Tensor:
         return _ops.squeeze(self, axis)
 
+    @spellings
     def unsqueeze(self, axis: int) -> Tensor:
         return _ops.unsqueeze(self, axis)
 
@@ -322,8 +349,79 @@ class Tensor:
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         return _ops.masked_fill(self, mask, value)
 
+    # ---------------------------------------------------------------- porting: PyTorch names
+    view = reshape
+
+    def t(self) -> Tensor:
+        """PyTorch's ``t()``: the transpose of a matrix (a 0-D or 1-D tensor is returned as is)."""
+        if self.data.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; "
+                             "use transpose(dim0, dim1) or permute(*dims)")
+        return _ops.transpose(self)
+
+    def numel(self) -> int:
+        """The number of elements (numpy's ``size``)."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """The number of axes (``ndim``)."""
+        return self.data.ndim
+
+    def clone(self) -> Tensor:
+        """A copy with its own data that stays in the graph (gradient flows through)."""
+        return _ops.clone(self)
+
+    def long(self) -> Tensor:
+        """Cast to int64 (class labels, indices); no gradient."""
+        return _ops.astype(self, np.int64)
+
+    @spellings
+    def cumsum(self, axis: Optional[int] = None) -> Tensor:
+        return _ops.cumsum(self, axis)
+
+    @spellings
+    def sort(self, axis: int = -1, descending: bool = False) -> Any:
+        """``(values, indices)`` sorted along `axis` (see `tensorgrad.sort`)."""
+        return _ops.sort(self, axis, descending)
+
+    @spellings
+    def topk(self, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """``(values, indices)`` of the k largest (or smallest) along `axis`."""
+        return _ops.topk(self, k, axis, largest, sorted)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """PyTorch's ``repeat``: tile the tensor `sizes[i]` times along axis i."""
+        return _ops.shape.repeat(self, *sizes)
+
 
 _new = object.__new__
+
+
+class Size(int):
+    """A tensor's element count (numpy's ``x.size``: compares and computes as that int) that
+    also answers PyTorch's ``x.size()`` (the shape) and ``x.size(d)`` (the length of axis d)."""
+
+    shape: tuple
+
+    def __new__(cls, n: int, shape: tuple) -> Size:
+        self = super().__new__(cls, n)
+        self.shape = shape
+        return self
+
+    def __call__(self, dim: Optional[int] = None) -> Any:
+        if dim is None:
+            return self.shape
+        n = len(self.shape)
+        if not isinstance(dim, (int, np.integer)) or not -n <= dim < n:
+            raise IndexError(f"size: dim {dim!r} is out of range for a tensor of shape "
+                             f"{self.shape} ({n} dims)")
+        return self.shape[dim]
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+    def __reduce__(self) -> Any:  # pickles (and copies) as the plain int
+        return (int, (int(self),))
 
 
 def _const(data: np.ndarray) -> Tensor:

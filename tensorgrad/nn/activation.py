@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..spellings import spellings
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -55,6 +56,7 @@ class Softmax(Module):
                [1.  , 0.  ]], dtype=float32)
     """
 
+    @spellings  # nn.Softmax(dim=1) as in PyTorch
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis
@@ -69,6 +71,7 @@ class Softmax(Module):
 class LogSoftmax(Module):
     """log(softmax(x)) along `axis` (default the last), computed stably."""
 
+    @spellings  # nn.Softmax(dim=1) as in PyTorch
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis

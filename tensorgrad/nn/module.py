@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optio
 import numpy as np
 
 from .. import dtypes
+from ..spellings import to_args
 from ..tensor import Tensor, _const
 
 
@@ -327,13 +328,16 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def to(self, dtype: Any) -> Module:
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
         """Convert every parameter and floating buffer to the floating `dtype` in place;
         returns self. (Integer buffers such as ``num_batches_tracked`` keep their dtype.)
 
         The parameters get new arrays (and lose their gradients), so convert before making
-        an optimizer."""
-        d = np.dtype(dtype)
+        an optimizer. PyTorch's ``model.to('cpu')`` is accepted and changes nothing (there is
+        no other device)."""
+        d = to_args("Module.to", args, dtype, device, None)
+        if d is None:
+            return self
         if d.kind != "f":
             raise TypeError(f"Module.to: expected a floating dtype, got {d}")
         for p in self.parameters():

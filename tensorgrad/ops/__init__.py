@@ -5,7 +5,7 @@ The export list is built from the families' own ``__all__``: adding a public op 
 it to its module's ``__all__`` (and a new family module to `_FAMILIES` below).
 """
 from ..autograd import engine  # noqa: F401  (Tensor.backward/retain_grad reach it from here)
-from . import elementwise, index, linalg, loss, reduce, shape
+from . import elementwise, index, linalg, loss, reduce, shape, sorting
 from .elementwise import *  # noqa: F403
 from .elementwise import gelu_grad  # noqa: F401  (used by gelu's rule under create_graph)
 from .index import *  # noqa: F403
@@ -15,7 +15,8 @@ from .loss import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .shape import getitem, index_data, scatter_add  # noqa: F401  (Tensor indexing)
+from .sorting import *  # noqa: F403
 
-_FAMILIES = [elementwise, shape, reduce, linalg, loss, index]
+_FAMILIES = [elementwise, shape, reduce, linalg, loss, index, sorting]
 
 __all__ = [name for family in _FAMILIES for name in family.__all__]

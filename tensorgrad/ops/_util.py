@@ -1,7 +1,7 @@
 """Small helpers shared by the op families: argument checks and error messages."""
 from __future__ import annotations
 
-from typing import Any, NoReturn, Optional, Sequence, Union
+from typing import Any, NamedTuple, NoReturn, Optional, Sequence, Union
 
 import numpy as np
 
@@ -68,3 +68,11 @@ def data(v: Any) -> Any:
 
 class IndexOutOfRange(IndexError, ValueError):
     """A bad index for a tensor: an IndexError (as PyTorch raises) and a ValueError."""
+
+
+class ValuesIndices(NamedTuple):
+    """``(values, indices)`` of ``max(dim)``, ``min(dim)``, ``sort`` and ``topk``, as PyTorch
+    returns them: `values` is differentiable, `indices` an int64 tensor that is not."""
+
+    values: Any
+    indices: Any

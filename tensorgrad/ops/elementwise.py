@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.op import Op, record, register
+from ..spellings import spellings
 from ..tensor import Tensor, _const, as_tensor, operand
 from . import domains as D
 from ._util import data, fail
@@ -306,6 +307,7 @@ CLIP = Op("clip", lambda g, ans, x, lo, hi: g * _inside(x, lo, hi),
 
 
 @register(CLIP)
+@spellings  # also PyTorch's clamp(min=, max=) and numpy's a_min=/a_max=
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
     """Limit values to [lo, hi] (either may be None). Gradient: g inside, 0 outside
     (the bounds themselves count as inside, as in PyTorch's clamp)."""

@@ -12,6 +12,7 @@ from . import elementwise as E
 from . import linalg as L
 from . import reduce as R
 from . import shape as S
+from . import sorting as O
 
 _UFUNCS: dict[Any, Any] = {
     np.add: E.add, np.subtract: E.sub, np.multiply: E.mul, np.true_divide: E.div,
@@ -24,7 +25,7 @@ _UFUNCS: dict[Any, Any] = {
 
 
 def _reduction(fn: Any) -> Any:
-    return lambda a, axis=None, keepdims=False: fn(a, axis, keepdims)
+    return lambda a, axis=None, keepdims=False: fn(a, axis=axis, keepdims=keepdims)
 
 
 _FUNCTIONS: dict[Any, Any] = {
@@ -38,6 +39,12 @@ _FUNCTIONS: dict[Any, Any] = {
     np.where: lambda c, a, b: E.where(c, a, b), np.concatenate: S.concatenate,
     np.stack: S.stack, np.clip: lambda a, lo=None, hi=None: E.clip(a, lo, hi),
     np.matmul: L.matmul,
+    # porting: ops added with the PyTorch spellings
+    np.var: lambda a, axis=None, ddof=0, keepdims=False: R.var(a, axis, keepdims, ddof),
+    np.std: lambda a, axis=None, ddof=0, keepdims=False: R.std(a, axis, keepdims, ddof),
+    np.cumsum: lambda a, axis=None: R.cumsum(a, axis), np.argmax: R.argmax,
+    np.argmin: R.argmin, np.sort: lambda a, axis=-1: O.sort(a, axis).values,
+    np.tile: S.tile, np.allclose: R.allclose,
 }
 
 

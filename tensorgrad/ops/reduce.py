@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 
 from ..autograd.op import Op, record, register
-from ..tensor import Axis, Tensor, as_tensor
+from ..spellings import spellings
+from ..tensor import Axis, Tensor, _const, as_tensor
 from . import domains as D
-from ._util import data, fail, kept_shape, norm_axis
+from ._util import ValuesIndices, data, fail, kept_shape, norm_axis
+from .elementwise import maximum, minimum
 
 # The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
-__all__ = ["log_softmax", "logsumexp", "max", "mean", "min", "softmax", "std", "sum", "var"]
+__all__ = ["allclose", "argmax", "argmin", "cumsum", "log_softmax", "logsumexp", "max", "mean",
+           "min", "softmax", "std", "sum", "var"]
 
 
 def _spread(g: Any, shape: tuple, axis: Optional[tuple]) -> Any:
@@ -76,30 +79,88 @@ LOGSUMEXP = Op("logsumexp", lambda g, ans, x, axis, keepdims:
 
 
 @register(SUM)
+@spellings
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Sum over `axis` (all axes when None). Gradient: g spread over the summed axes."""
     return _reduction(SUM, np.sum, x, axis, keepdims)
 
 
 @register(MEAN)
+@spellings
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over `axis`. Gradient: g / n spread over the reduced axes."""
     return _reduction(MEAN, np.mean, x, axis, keepdims)
 
 
+def _max_or_min(op: Op, name: str, x: Any, dim: Any, keepdim: bool, axis: Axis,
+                keepdims: Optional[bool]) -> Any:
+    if dim is not None and axis is not None:
+        raise TypeError(f"{name}: give the axis once, as dim= (PyTorch: values and indices) "
+                        "or as axis= (numpy: values)")
+    if isinstance(dim, (Tensor, np.ndarray)):  # PyTorch's torch.max(a, b): elementwise
+        return (maximum if name == "max" else minimum)(x, dim)
+    keep = bool(keepdim) if keepdims is None else bool(keepdims)
+    if dim is None:
+        return _reduction(op, np.max if name == "max" else np.min, x, axis, keep)
+    x = as_tensor(x)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}: dim must be an int (PyTorch returns values and indices along "
+                        f"one dim), got {dim!r}; use axis= for a tuple of axes")
+    values = _reduction(op, np.max if name == "max" else np.min, x, int(dim), keep)
+    indices = (argmax if name == "max" else argmin)(x, int(dim), keep)
+    return ValuesIndices(values, indices)
+
+
 @register(MAX)
-def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Largest value over `axis`. Gradient: g to the maximal entries (ties share it)."""
-    return _reduction(MAX, np.max, x, axis, keepdims)
+@spellings
+def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
+        keepdims: Optional[bool] = None) -> Union[Tensor, ValuesIndices]:
+    """Largest value: over `axis` (numpy: an int, a tuple or None -> the values), or along
+    one `dim` (PyTorch, positional or ``dim=`` -> ``(values, indices)``, indices int64).
+    ``max(x, other_tensor)`` is the elementwise `maximum`, as in PyTorch.
+    Gradient: g to the maximal entries (ties share it)."""
+    return _max_or_min(MAX, "max", x, dim, keepdim, axis, keepdims)
 
 
 @register(MIN)
-def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Smallest value over `axis`. Gradient: g to the minimal entries (ties share it)."""
-    return _reduction(MIN, np.min, x, axis, keepdims)
+@spellings
+def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
+        keepdims: Optional[bool] = None) -> Union[Tensor, ValuesIndices]:
+    """Smallest value: as `max` (``dim`` -> ``(values, indices)``, ``axis=`` -> values).
+    Gradient: g to the minimal entries (ties share it)."""
+    return _max_or_min(MIN, "min", x, dim, keepdim, axis, keepdims)
+
+
+def _arg(name: str, fn: Any, x: Any, axis: Optional[int], keepdims: bool) -> Tensor:
+    x = as_tensor(x)
+    if axis is None:
+        out = fn(x.data.reshape(-1), axis=0)
+        return _const(np.asarray(out, dtype=np.int64).reshape((1,) * x.ndim if keepdims else ()))
+    if isinstance(axis, (tuple, list)):
+        raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
+    ax = norm_axis(name, axis, x.ndim, x.shape)
+    assert ax is not None
+    if x.shape[ax[0]] == 0:
+        raise ValueError(f"{name}: cannot take the {name} of an empty axis {axis} "
+                         f"(shape {x.shape})")
+    return _const(np.asarray(fn(x.data, axis=ax[0], keepdims=keepdims), dtype=np.int64))
+
+
+@spellings
+def argmax(x: Any, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
+    """Index (int64) of the largest value along `axis` (of the flattened tensor when None);
+    the first one on ties. No gradient."""
+    return _arg("argmax", np.argmax, x, axis, keepdims)
+
+
+@spellings
+def argmin(x: Any, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
+    """Index (int64) of the smallest value along `axis`, as `argmax`. No gradient."""
+    return _arg("argmin", np.argmin, x, axis, keepdims)
 
 
 @register(VAR)
+@spellings
 def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Variance over `axis` with ``ddof`` (0: population, 1: sample, PyTorch's default).
     Gradient: g * 2 (x - mean) / (n - ddof)."""
@@ -107,6 +168,7 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
 
 
 @register(STD)
+@spellings
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Standard deviation: sqrt(var). Gradient: the variance's over 2 std (0 where std is 0,
     as in PyTorch)."""
@@ -131,6 +193,7 @@ def _logsumexp(a: np.ndarray, axis: Optional[tuple], keepdims: bool) -> np.ndarr
 
 
 @register(LOGSUMEXP)
+@spellings
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over `axis`, stable for any magnitude. Gradient: g * softmax(x)."""
     return _reduction(LOGSUMEXP, _logsumexp, x, axis, keepdims)
@@ -151,6 +214,7 @@ LOG_SOFTMAX = Op("log_softmax", lambda g, ans, x, axis:
 
 
 @register(SOFTMAX)
+@spellings
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, shifted by the max so it never overflows.
     Gradient: s * (g - sum(g * s))."""
@@ -163,9 +227,52 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 
 
 @register(LOG_SOFTMAX)
+@spellings
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along `axis`, stable. Gradient: g - softmax(x) * sum(g)."""
     x = as_tensor(x)
     ax = _one_axis("log_softmax", x, axis)
     out = x.data - _logsumexp(x.data, (ax,), True)
     return record(LOG_SOFTMAX, out, (x,), {"axis": ax})
+
+
+# ------------------------------------------------------------------------- scans
+def _rev(axis: int) -> tuple:
+    return (slice(None),) * axis + (slice(None, None, -1),)
+
+
+def _cumsum_any(g: Any, axis: int) -> Any:
+    return cumsum(g, axis) if isinstance(g, Tensor) else np.cumsum(g, axis=axis)
+
+
+def _cumsum_domain(draw: Any, s: Any) -> Any:
+    shape = draw(s.shapes(min_dims=1))
+    return [draw(s.arrays(shape))], {"axis": draw(s.integers(-len(shape), len(shape) - 1))}
+
+
+# d/dx_j of sum_i g_i cumsum(x)_i = sum_{i >= j} g_i: the cumulative sum of g from the end.
+CUMSUM = Op("cumsum", lambda g, ans, x, axis: _cumsum_any(g[_rev(axis)], axis)[_rev(axis)],
+            domain=_cumsum_domain)
+
+
+@register(CUMSUM)
+@spellings
+def cumsum(x: Any, axis: Optional[int] = None) -> Tensor:
+    """Running sum along `axis` (same shape; of the flattened tensor when None, as numpy).
+    Gradient: the running sum of g taken from the end."""
+    x = as_tensor(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    if isinstance(axis, (tuple, list)):
+        raise TypeError(f"cumsum: axis must be an int or None, got {axis!r}")
+    ax = norm_axis("cumsum", axis, x.ndim, x.shape)
+    if ax is None or x.ndim == 0:
+        raise ValueError(f"cumsum: needs a tensor of at least one dimension, got shape {x.shape}")
+    return record(CUMSUM, np.cumsum(x.data, axis=ax[0]), (x,), {"axis": ax[0]})
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True when ``|a - b| <= atol + rtol * |b|`` everywhere (numpy's and PyTorch's rule;
+    shapes broadcast). A plain bool, no gradient."""
+    return bool(np.allclose(data(a), data(b), rtol=rtol, atol=atol, equal_nan=equal_nan))

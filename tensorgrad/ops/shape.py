@@ -8,12 +8,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd.op import Op, VariadicOp, composite, record, register
+from ..spellings import spellings
 from ..tensor import Axis, Tensor, as_tensor
+from . import domains as D
 from ._util import AxisError, IndexOutOfRange, fail, norm_axis
 
 # The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
-__all__ = ["broadcast_to", "cat", "concatenate", "expand", "flatten", "permute", "reshape",
-    "squeeze", "stack", "swapaxes", "transpose", "unsqueeze"]
+__all__ = ["broadcast_to", "cat", "clone", "concatenate", "expand", "flatten", "permute",
+    "reshape", "squeeze", "stack", "swapaxes", "tile", "transpose", "unsqueeze"]
 
 
 def _shape_arg(shape: tuple) -> tuple:
@@ -67,6 +69,7 @@ def _unsqueeze_domain(draw: Any, s: Any) -> Any:
 
 
 @composite("flatten", _flatten_domain)
+@spellings
 def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     """Merge axes start_axis..end_axis into one (all of them by default)."""
     x = as_tensor(x)
@@ -81,6 +84,7 @@ def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
 
 
 @composite("squeeze", _squeeze_domain)
+@spellings
 def squeeze(x: Any, axis: Axis = None) -> Tensor:
     """Drop axes of length 1 (all of them, or those in `axis`; others are left, as in PyTorch)."""
     x = as_tensor(x)
@@ -90,6 +94,7 @@ def squeeze(x: Any, axis: Axis = None) -> Tensor:
 
 
 @composite("unsqueeze", _unsqueeze_domain)
+@spellings
 def unsqueeze(x: Any, axis: int) -> Tensor:
     """Insert an axis of length 1 at position `axis` (-ndim-1 <= axis <= ndim)."""
     x = as_tensor(x)
@@ -339,14 +344,67 @@ def _join(op: Op, forward: Any, seq: Sequence[Any], axis: int, extra: int) -> Te
     return record(op, out, xs, {"axis": ax[0]})
 
 
+@spellings
 def concatenate(seq: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis. Gradient: the matching slice of g to each."""
     return _join(CONCATENATE, np.concatenate, seq, axis, 0)
 
 
+@spellings
 def stack(seq: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis. Gradient: the matching slab of g to each."""
     return _join(STACK, np.stack, seq, axis, 1)
 
 
 cat = concatenate
+
+
+# ------------------------------------------------------------------------- copies and tiling
+CLONE = Op("clone", lambda g, ans, x: g, domain=D.unary())
+
+
+@register(CLONE)
+def clone(x: Any) -> Tensor:
+    """A copy with its own data, still in the graph (PyTorch's ``clone``). Gradient: g."""
+    x = as_tensor(x)
+    return record(CLONE, x.data.copy(), (x,))
+
+
+def _tile_rule(g: Any, ans: Any, x: Any, reps: tuple) -> Any:
+    # Output axis i of length r*s is (r copies) x (s entries): split it and sum the copies.
+    shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+    split = [n for r, s in zip(reps, shape) for n in (r, s)]
+    return g.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2))).reshape(x.shape)
+
+
+def _tile_domain(draw: Any, s: Any) -> Any:
+    shape = draw(s.shapes())
+    reps = tuple(draw(s.integers(1, 3)) for _ in range(len(shape) + draw(s.integers(0, 1))))
+    return [draw(s.arrays(shape))], {"reps": reps}
+
+
+TILE = Op("tile", _tile_rule, domain=_tile_domain)
+
+
+@register(TILE)
+def tile(x: Any, reps: Any) -> Tensor:
+    """numpy's ``tile``: repeat the whole tensor ``reps[i]`` times along axis i (x gets leading
+    axes of length 1 when `reps` is longer; `reps` gets leading ones when shorter).
+    PyTorch's ``x.repeat(*sizes)`` is this. Gradient: g summed over the copies."""
+    x = as_tensor(x)
+    r = _shape_arg((reps,)) if isinstance(reps, (tuple, list)) else _shape_arg((int(reps),))
+    if any(n < 0 for n in r):
+        raise ValueError(f"tile: repeats must be >= 0, got {r} (tensor of shape {x.shape})")
+    r = (1,) * (x.ndim - len(r)) + r
+    return record(TILE, np.tile(x.data, r), (x,), {"reps": r})
+
+
+def repeat(x: Any, *sizes: Any) -> Tensor:
+    """PyTorch's ``x.repeat(*sizes)``: `tile`, with at least one size per axis of x."""
+    x = as_tensor(x)
+    reps = _shape_arg(sizes)
+    if len(reps) < x.ndim:
+        raise ValueError(f"repeat: {len(reps)} sizes {reps} for a tensor of shape {x.shape}; "
+                         f"give one per axis (at least {x.ndim}), e.g. x.repeat"
+                         f"{(1,) * (x.ndim - len(reps)) + reps}")
+    return tile(x, reps)
