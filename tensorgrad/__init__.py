@@ -24,6 +24,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .compile import compile  # noqa: A004  (tg.compile, as torch.compile)
 from .creation import (
     arange,
     eye,
@@ -78,5 +79,5 @@ __all__ = [
     "from_numpy", "full", "linspace", "ones", "ones_like", "rand", "randint", "randn", "zeros",
     "zeros_like",
     "get_default_dtype", "set_default_dtype", "get_rng", "manual_seed", "Tensor", "as_tensor",
-    "tensor", "clamp", "load", "save", *ops.__all__,
+    "tensor", "clamp", "load", "save", "compile", *ops.__all__,
 ]

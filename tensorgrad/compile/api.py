@@ -1,0 +1,293 @@
+"""`tg.compile`: trace a step once per signature, then replay the numpy program it generated."""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ..autograd import grad_mode
+from ..tensor import Tensor, _const
+from . import trace as _trace
+from .codegen import Program, generate
+from .trace import Trace, Traced, Var, _view
+
+
+class Compiled:
+    """A function compiled by `compile`: call it like the original.
+
+    ``.source`` is the generated code of the most recently traced signature; ``.programs``
+    holds every signature's program.
+    """
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self._cache: dict[tuple, list[_Entry]] = {}
+        self.programs: list[Program] = []
+        self.source: Optional[str] = None
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        arrays = []
+        sig: list = []
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a.data
+                arrays.append(d)
+                sig.append((True, d.shape, d.dtype))
+            elif isinstance(a, np.ndarray):
+                arrays.append(a)
+                sig.append((False, a.shape, a.dtype))
+            else:
+                sig.append((None, _hashable(a)))
+        key = (tuple(sig), tuple(sorted((k, _hashable(v)) for k, v in kwargs.items())),
+               grad_mode.is_grad_enabled())
+        for entry in self._cache.get(key, ()):
+            if entry.guard():
+                return _build(entry.template, entry.fn(*arrays))
+        if _trace.ACTIVE is not None:
+            raise RuntimeError("tg.compile: a compiled function called inside another one "
+                               "while it is traced; compile the outer one only")
+        entry, result = self._trace(args, kwargs)
+        self._cache.setdefault(key, []).append(entry)
+        return result
+
+    def _trace(self, args: tuple, kwargs: dict) -> tuple[_Entry, Any]:
+        tr = Trace()
+        _discover(tr, self.fn, args)
+        traced_args: list = []
+        arg_names: list[str] = []
+        names = _arg_names(self.fn, len(args))
+        for i, a in enumerate(args):
+            if isinstance(a, (Tensor, np.ndarray)):
+                arr = a.data if isinstance(a, Tensor) else a
+                v = tr.new_var(arr, "arg", names[i])
+                v.src = len(arg_names)
+                arg_names.append(names[i])
+                t: Any = tr.traced(arr, v)
+                if isinstance(a, Tensor):
+                    t = _const(t)
+                    t.requires_grad = a.requires_grad
+                traced_args.append(t)
+            else:
+                traced_args.append(a)
+        tr.activate()
+        try:
+            out = self.fn(*traced_args, **kwargs)
+            results: list[Var] = []
+            template = _template(out, results, tr)
+        finally:
+            tr.deactivate()
+            _restore_slots(tr)
+        first = _build(template, [v.value for v in results])
+        guards = _guards(tr)
+        prog = generate(tr, arg_names, results, guards,
+                        name=getattr(self.fn, "__name__", "step").strip("<>") or "step")
+        for v in tr.vars:
+            v.value = None  # type: ignore[assignment]
+        self.programs.append(prog)
+        self.source = prog.source
+        return _Entry(prog.fn, prog.scope["guard"], template), first
+
+
+class _Entry:
+    __slots__ = ("fn", "guard", "template")
+
+    def __init__(self, fn: Callable[..., Any], guard: Callable[[], bool], template: Any) -> None:
+        self.fn = fn
+        self.guard = guard
+        self.template = template
+
+
+def compile(fn: Callable[..., Any]) -> Compiled:
+    """Compile a training (or inference) step into straight-line numpy code.
+
+    The first call for each signature (input shapes and dtypes, grad mode, the ``training``
+    flags of the modules it calls, which parameters have a ``.grad``) runs `fn` eagerly while
+    recording every numpy call it makes, forward, backward and ``zero_grad``; later calls
+    with that signature run only the generated code (see ``.source``). ``optimizer.step()``
+    and a scheduler's ``step()`` run as themselves, so learning rates are read on every call.
+    Results are new arrays on every call; ``.grad`` arrays are reused from call to call.
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg
+        >>> w = tg.tensor(np.array([1.0, -2.0]), requires_grad=True)
+        >>> opt = tg.optim.SGD([w], lr=0.1)
+        >>> @tg.compile
+        ... def step(x):
+        ...     opt.zero_grad()
+        ...     loss = (w * x).sum() ** 2
+        ...     loss.backward()
+        ...     opt.step()
+        ...     return loss
+        >>> step(np.array([1.0, 1.0])).item()          # traced (runs eagerly)
+        1.0
+        >>> round(step(np.array([1.0, 1.0])).item(), 6)  # replayed: w moved by -0.2 (w.x) x
+        0.36
+        >>> w.data
+        array([ 1.32, -1.68])
+    """
+    if isinstance(fn, Compiled):
+        return fn
+    if not callable(fn):
+        raise TypeError(f"compile: expected a function, got {type(fn).__name__}")
+    return Compiled(fn)
+
+
+# ------------------------------------------------------------------------------ helpers
+def _hashable(x: Any) -> Any:
+    try:
+        hash(x)
+        return (type(x), x)
+    except TypeError:
+        return (type(x), id(x))
+
+
+def _arg_names(fn: Callable[..., Any], n: int) -> list[str]:
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for i in range(n):
+        p = params[i] if i < len(params) and params[i].kind in (
+            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD) else None
+        names.append(p.name if p is not None else f"arg{i}")
+    return names
+
+
+def _discover(tr: Trace, fn: Callable[..., Any], args: tuple) -> None:
+    """Names for the parameters and modules `fn` can reach (its closure, the globals it
+    names, `self` of a method, its arguments): ``model.0.weight`` -> ``model_0_weight``."""
+    from ..nn.module import Module
+    from ..optim.optimizer import Optimizer
+
+    found: list[tuple[str, Any]] = []
+    f: Any = fn
+    while isinstance(f, functools.partial):
+        f = f.func
+    if inspect.ismethod(f):
+        found.append(("", f.__self__))
+        f = f.__func__
+    code = getattr(f, "__code__", None)
+    if code is not None:
+        for name, cell in zip(code.co_freevars, getattr(f, "__closure__", None) or ()):
+            try:
+                found.append((name, cell.cell_contents))
+            except ValueError:
+                pass
+        glob = getattr(f, "__globals__", {})
+        for name in _names(code):
+            if name in glob:
+                found.append((name, glob[name]))
+    for i, a in enumerate(args):
+        found.append((f"arg{i}", a))
+
+    def visit(prefix: str, o: Any, depth: int) -> None:
+        if isinstance(o, Module):
+            if id(o) in tr.names:
+                return
+            tr.names[id(o)] = prefix or "model"
+            for mname, m in o.named_modules():
+                if mname:
+                    tr.names.setdefault(id(m), _join(prefix, mname))
+            for pname, p in o.named_parameters():
+                tr.names.setdefault(id(p), _join(prefix, pname))
+        elif isinstance(o, Optimizer):
+            tr.obj(o, prefix or "opt")
+        elif isinstance(o, Tensor):
+            tr.names.setdefault(id(o), prefix or "t")
+        elif depth < 1 and isinstance(o, (list, tuple)):
+            for j, x in enumerate(o):
+                visit(_join(prefix, str(j)), x, depth + 1)
+        elif depth < 1 and isinstance(o, dict):
+            for k, x in o.items():
+                if isinstance(k, str):
+                    visit(_join(prefix, k), x, depth + 1)
+        elif depth < 1 and hasattr(o, "__dict__") and not isinstance(o, type) and \
+                not inspect.ismodule(o) and not callable(o):
+            for k, x in vars(o).items():
+                visit(_join(prefix, k), x, depth + 1)
+
+    for name, o in found:
+        visit(name, o, 0)
+
+
+def _join(prefix: str, name: str) -> str:
+    name = name.replace(".", "_")
+    return f"{prefix}_{name}" if prefix else name
+
+
+def _names(code: Any) -> list[str]:
+    out = list(code.co_names)
+    for c in code.co_consts:
+        if inspect.iscode(c):
+            out += _names(c)
+    return out
+
+
+def _template(x: Any, results: list, tr: Trace) -> Any:
+    """The shape of `fn`'s result, with arrays replaced by their position in `results`."""
+    if isinstance(x, Tensor):
+        d = x.data
+        if isinstance(d, Traced) and d._v is not None:
+            results.append(d._v)
+            return ("tensor", len(results) - 1)
+        return ("value", x)
+    if isinstance(x, Traced):
+        if x._v is None:
+            raise RuntimeError("tg.compile: the function returned an untraced view")
+        results.append(x._v)
+        return ("array", len(results) - 1)
+    if type(x) in (tuple, list):
+        return (type(x), [_template(y, results, tr) for y in x])
+    if type(x) is dict:
+        return (dict, {k: _template(y, results, tr) for k, y in x.items()})
+    return ("value", x)
+
+
+def _build(tpl: Any, arrays: Any) -> Any:
+    kind, what = tpl
+    if kind == "tensor":
+        return _const(arrays[what])
+    if kind == "array":
+        return arrays[what]
+    if kind == "value":
+        return what
+    if kind is dict:
+        return {k: _build(t, arrays) for k, t in what.items()}
+    return kind(_build(t, arrays) for t in what)
+
+
+def _restore_slots(tr: Trace) -> None:
+    """Put plain arrays back into every Tensor slot the trace left a Traced in."""
+    for o in tr.objects:
+        if not isinstance(o, Tensor):
+            continue
+        for slot in ("data", "grad"):
+            value = getattr(o, slot)
+            if isinstance(value, Traced):
+                v = value._v
+                setattr(o, slot, v.value if v is not None and v.value is not None
+                        else np.array(_view(value, np.ndarray)))
+
+
+def _guards(tr: Trace) -> list[str]:
+    """Conditions (source) under which the trace holds: shapes of what it read, which
+    ``.grad`` were None, the modules' training flags."""
+    out = []
+    for (k, slot), info in tr.reads.items():
+        if info == ("written",):
+            continue
+        name = f"_o{k}"
+        if info == (None,):
+            out.append(f"{name}.{slot} is None")
+        else:
+            shape, dtype = info
+            out.append(f"{name}.{slot} is not None and {name}.{slot}.shape == {shape!r} "
+                       f"and {name}.{slot}.dtype == np.{np.dtype(dtype).name}")
+    for m in tr.modules:
+        k = tr.obj(m, "m_" + tr.names.get(id(m), "module"))
+        out.append(f"_o{k}.training is {bool(m.training)}")
+    return out

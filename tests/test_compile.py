@@ -1,0 +1,280 @@
+"""tg.compile: the replayed step leaves what the eager step leaves, for every optimizer; the
+signature guards retrace; value-dependent control flow is refused at trace time."""
+import importlib
+import re
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+import tensorgrad.nn as nn
+import tensorgrad.nn.functional as F
+from tensorgrad.autograd import op as op_mod
+
+tensor_mod = importlib.import_module("tensorgrad.tensor")
+
+OPTIMIZERS = {
+    "sgd-momentum": lambda p: tg.optim.SGD(p, lr=0.1, momentum=0.9),
+    "sgd-nesterov": lambda p: tg.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True,
+                                           weight_decay=1e-3),
+    "sgd": lambda p: tg.optim.SGD(p, lr=0.1),
+    "adam": lambda p: tg.optim.Adam(p, lr=0.01),
+    "adamw": lambda p: tg.optim.AdamW(p, lr=0.01),
+    "rmsprop": lambda p: tg.optim.RMSprop(p, lr=0.01),
+}
+
+
+def mlp(dtype, depth=2, width=16, dropout=0.0):
+    tg.manual_seed(0)
+    layers = [nn.Linear(6, width), nn.ReLU()]
+    for _ in range(depth - 1):
+        layers += [nn.Linear(width, width), nn.Tanh()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(width, 3))
+    return nn.Sequential(*layers).to(dtype)
+
+
+def step_fn(model, opt, loss="ce"):
+    def step(x, y):
+        opt.zero_grad()
+        out = model(x)
+        if loss == "ce":
+            value = F.cross_entropy(out, y)
+        else:
+            value = F.mse_loss(out, y)
+        value.backward()
+        opt.step()
+        return value
+    return step
+
+
+def batches(dtype, n=50, batch=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((batch, 6)).astype(dtype), rng.integers(0, 3, batch))
+            for _ in range(n)]
+
+
+def assert_same(m1, m2, tol):
+    for (name, p), q in zip(m1.named_parameters(), m2.parameters()):
+        np.testing.assert_allclose(p.data, q.data, rtol=tol, atol=tol, err_msg=name)
+        np.testing.assert_allclose(p.grad, q.grad, rtol=tol, atol=tol, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-6)])
+@pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
+def test_compiled_training_matches_eager(opt, dtype, tol):
+    eager_model, compiled_model = mlp(dtype), mlp(dtype)
+    eager_opt = OPTIMIZERS[opt](eager_model.parameters())
+    compiled_opt = OPTIMIZERS[opt](compiled_model.parameters())
+    eager = step_fn(eager_model, eager_opt)
+    compiled = tg.compile(step_fn(compiled_model, compiled_opt))
+    for x, y in batches(dtype):
+        l1 = eager(tg.tensor(x), tg.tensor(y))
+        l2 = compiled(tg.tensor(x), tg.tensor(y))
+        np.testing.assert_allclose(l1.data, l2.data, rtol=tol, atol=tol)
+    assert len(compiled.programs) == 1
+    assert_same(eager_model, compiled_model, tol)
+    for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
+        s1, s2 = eager_opt.state[p], compiled_opt.state[q]
+        assert s1.keys() == s2.keys()
+        for k in s1:
+            np.testing.assert_allclose(s1[k], s2[k], rtol=tol, atol=tol)
+
+
+def test_mse_regression_and_plain_arrays():
+    m1, m2 = mlp(np.float64), mlp(np.float64)
+    s1 = step_fn(m1, tg.optim.SGD(m1.parameters(), lr=0.05), "mse")
+    s2 = tg.compile(step_fn(m2, tg.optim.SGD(m2.parameters(), lr=0.05), "mse"))
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        x, y = rng.standard_normal((4, 6)), rng.standard_normal((4, 3))
+        s1(tg.tensor(x), tg.tensor(y))
+        s2(x, y)  # arrays work as inputs too
+    assert_same(m1, m2, 1e-12)
+
+
+def test_batch_size_change_retraces_and_stays_correct():
+    m1, m2 = mlp(np.float64), mlp(np.float64)
+    s1 = step_fn(m1, tg.optim.SGD(m1.parameters(), lr=0.1, momentum=0.9))
+    s2 = tg.compile(step_fn(m2, tg.optim.SGD(m2.parameters(), lr=0.1, momentum=0.9)))
+    data = batches(np.float64, 4, 5) + batches(np.float64, 4, 7, 1) + batches(np.float64, 4, 5, 2)
+    for x, y in data:
+        s1(tg.tensor(x), tg.tensor(y))
+        s2(tg.tensor(x), tg.tensor(y))
+    assert len(s2.programs) == 2  # batch 5 and batch 7; the third run reused the first
+    assert_same(m1, m2, 1e-12)
+
+
+def test_source_names_parameters_and_gradients():
+    model = mlp(np.float32)
+    step = tg.compile(step_fn(model, tg.optim.SGD(model.parameters(), lr=0.1)))
+    x, y = batches(np.float32, 1)[0]
+    step(tg.tensor(x), tg.tensor(y))
+    src = step.source
+    assert "model_0_weight = p_model_0_weight.data" in src
+    assert "d_model_0_weight = np.matmul(" in src
+    assert "p_model_0_weight.grad = d_model_0_weight" in src
+    assert "opt.step()" in src
+
+
+def test_replay_creates_a_constant_number_of_tensors(monkeypatch):
+    counts = []
+    for depth in (2, 6):
+        model = mlp(np.float32, depth=depth)
+        step = tg.compile(step_fn(model, tg.optim.SGD(model.parameters(), lr=0.1)))
+        x, y = batches(np.float32, 1)[0]
+        xt, yt = tg.tensor(x), tg.tensor(y)
+        step(xt, yt)
+        made = [0]
+
+        def counting(cls, real=object.__new__, made=made):
+            made[0] += 1
+            return real(cls)
+        with monkeypatch.context() as m:
+            m.setattr(tensor_mod, "_new", counting)
+            m.setattr(op_mod, "_new", counting)
+            step(xt, yt)
+            step(xt, yt)
+        counts.append(made[0])
+        if depth == 6:  # the eager step makes a Tensor per op: the counter does see them
+            eager = step_fn(model, tg.optim.SGD(model.parameters(), lr=0.1))
+            with monkeypatch.context() as m:
+                m.setattr(tensor_mod, "_new", counting)
+                m.setattr(op_mod, "_new", counting)
+                before = made[0]
+                eager(xt, yt)
+            assert made[0] - before > 10
+    assert counts[0] == counts[1] <= 4
+
+
+def test_results_are_never_overwritten():
+    model = mlp(np.float64)
+    step = tg.compile(step_fn(model, tg.optim.SGD(model.parameters(), lr=0.1)))
+    (x1, y1), (x2, y2) = batches(np.float64, 2)
+    first = step(tg.tensor(x1), tg.tensor(y1))
+    second = step(tg.tensor(x1), tg.tensor(y1))
+    kept = second.data.copy()
+    third = step(tg.tensor(x2), tg.tensor(y2))
+    assert second.data == kept and third.data is not second.data
+    assert first.data != second.data  # the parameters moved in between
+
+    @tg.compile
+    def forward(x):
+        with tg.no_grad():
+            return model(x)
+    a = forward(tg.tensor(x1))
+    b = forward(tg.tensor(x1))
+    a_copy = a.data.copy()
+    forward(tg.tensor(x2))
+    np.testing.assert_array_equal(a.data, a_copy)
+    np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_learning_rate_changes_take_effect():
+    m1, m2 = mlp(np.float64), mlp(np.float64)
+    o1, o2 = (tg.optim.SGD(m.parameters(), lr=0.1, momentum=0.5) for m in (m1, m2))
+    sch1, sch2 = (tg.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5) for o in (o1, o2))
+    s1, s2 = step_fn(m1, o1), tg.compile(step_fn(m2, o2))
+    for x, y in batches(np.float64, 12):
+        s1(tg.tensor(x), tg.tensor(y))
+        s2(tg.tensor(x), tg.tensor(y))
+        sch1.step()
+        sch2.step()
+    assert_same(m1, m2, 1e-12)
+    o2.param_groups[0]["lr"] = 0.0
+    before = [p.data.copy() for p in m2.parameters()]
+    s2(*(tg.tensor(a) for a in batches(np.float64, 1)[0]))
+    assert momentum_only_moved(before, m2, o2)
+
+
+def momentum_only_moved(before, model, opt):
+    # with lr 0 nothing moves, whatever the momentum buffers hold
+    return all(np.array_equal(b, p.data) for b, p in zip(before, model.parameters()))
+
+
+def test_parameters_changed_outside_are_seen():
+    m1, m2 = mlp(np.float64), mlp(np.float64)
+    s1 = step_fn(m1, tg.optim.SGD(m1.parameters(), lr=0.1))
+    s2 = tg.compile(step_fn(m2, tg.optim.SGD(m2.parameters(), lr=0.1)))
+    data = batches(np.float64, 4)
+    for i, (x, y) in enumerate(data):
+        if i == 2:
+            for m in (m1, m2):
+                m[0].weight.data[...] = 0.5  # in place
+                m[2].bias.data = np.full(16, 0.25)  # a new array
+        s1(tg.tensor(x), tg.tensor(y))
+        s2(tg.tensor(x), tg.tensor(y))
+    assert_same(m1, m2, 1e-12)
+
+
+def test_dropout_draws_fresh_numbers_and_training_flag_retraces():
+    m1, m2 = mlp(np.float64, depth=3, dropout=0.5), mlp(np.float64, depth=3, dropout=0.5)
+    s1 = step_fn(m1, tg.optim.SGD(m1.parameters(), lr=0.1))
+    s2 = tg.compile(step_fn(m2, tg.optim.SGD(m2.parameters(), lr=0.1)))
+    x, y = batches(np.float64, 1)[0]
+    losses = []
+    for _ in range(4):
+        tg.manual_seed(7)
+        l1 = s1(tg.tensor(x), tg.tensor(y))
+        tg.manual_seed(7)
+        l2 = s2(tg.tensor(x), tg.tensor(y))
+        np.testing.assert_allclose(l1.data, l2.data, rtol=1e-12)
+        losses.append(float(l2))
+    assert_same(m1, m2, 1e-12)
+    # same input, same seed... but the parameters moved; with a fixed model, new masks:
+    with tg.no_grad():
+        pass
+
+    @tg.compile
+    def forward(x):
+        with tg.no_grad():
+            return m2(x)
+    xt = tg.tensor(x)
+    a, b = forward(xt), forward(xt)
+    assert not np.array_equal(a.data, b.data)  # dropout masks differ between calls
+    m2.eval()
+    c, d = forward(xt), forward(xt)
+    np.testing.assert_array_equal(c.data, d.data)
+    assert len(forward.programs) == 2
+
+
+@pytest.mark.parametrize("body,what", [
+    ("loss.item()", ".item()"),
+    ("float(loss)", "float()"),
+    ("bool(loss > 0)", "bool()"),
+    ("1 if loss > 0 else 0", "bool()"),
+])
+def test_value_dependent_python_raises_naming_the_line(body, what):
+    model = mlp(np.float64)
+    namespace = {"model": model, "F": F}
+    src = ("def step(x, y):\n"
+           "    loss = F.cross_entropy(model(x), y)\n"
+           f"    v = {body}\n"
+           "    return loss\n")
+    code = compile(src, "user_step.py", "exec")
+    exec(code, namespace)
+    step = tg.compile(namespace["step"])
+    x, y = batches(np.float64, 1)[0]
+    with pytest.raises(RuntimeError, match=re.escape(what) + r".*user_step\.py:3"):
+        step(tg.tensor(x), tg.tensor(y))
+    assert isinstance(model[0].weight.data, np.ndarray)
+    assert type(model[0].weight.data) is np.ndarray  # the trace left nothing behind
+
+
+def test_decorator_and_gradient_accumulation():
+    w = tg.tensor(np.array([1.0, -2.0]), requires_grad=True)
+
+    @tg.compile
+    def accumulate(x):
+        loss = ((w * x).sum()) ** 2
+        loss.backward()
+        return loss
+    x = np.array([0.5, 1.0])
+    for _ in range(3):
+        accumulate(x)
+    np.testing.assert_allclose(w.grad, 3 * 2 * (-1.5) * x)
+    w.grad = None
+    accumulate(x)
+    np.testing.assert_allclose(w.grad, 2 * (-1.5) * x)
+    assert len(accumulate.programs) == 2  # .grad None and .grad set are two signatures
