@@ -128,7 +128,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: floa
             bad = np.where(np.isfinite(excess), excess, np.inf)
             r, c = np.unravel_index(int(np.argmax(bad)), bad.shape)
             idx = np.unravel_index(c, inputs[k].shape) if inputs[k].shape else ()
-            av, nv = a[r, c], n[r, c]
+            av, nv = float(a[r, c]), float(n[r, c])  # plain numbers in the message
             ab = abs(av - nv)
             rel = ab / abs(nv) if nv != 0 else float("inf")
             label = f"input {k}" if names is None else f"{names[k]!r} (input {k})"

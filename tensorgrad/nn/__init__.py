@@ -4,9 +4,9 @@
 `Linear`/`Dense`, `Dropout`, `Identity`, `Flatten`, `Embedding` (layers.py), `BatchNorm1d`,
 `BatchNorm2d`, `LayerNorm` (normalization.py), activation modules
 (activation.py), loss modules (loss.py); the stateless versions are in `functional` and the
-initialisers in `init`.
+initialisers in `init`; gradient clipping in `utils`.
 """
-from . import functional, init
+from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .layers import Dense, Dropout, Embedding, Flatten, Identity, Linear
 from .loss import (
@@ -31,7 +31,7 @@ from .module import (
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 
 __all__ = [
-    "functional", "init", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax",
+    "functional", "init", "utils", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax",
     "Tanh", "Dense", "Dropout", "Flatten", "Identity", "Linear", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss",
     "SmoothL1Loss", "IncompatibleKeys", "Module", "ModuleList", "Parameter", "Sequential",

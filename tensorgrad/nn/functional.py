@@ -23,8 +23,9 @@ from ..ops.index import embedding, one_hot
 from ..ops.loss import (
     REDUCTIONS,
     _check_reduction,
+    _class_weights,
     binary_cross_entropy_with_logits,
-    check_class_targets,
+    class_nll,
     cross_entropy,
 )
 from ..ops.norm import batch_norm, layer_norm
@@ -238,10 +239,13 @@ def _nll_domain(draw: Any, s: Any) -> Any:
 
 
 @composite("nll_loss", _nll_domain)
-def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def nll_loss(input: Any, target: Any, reduction: str = "mean", *, weight: Any = None,
+             ignore_index: int = -100) -> Tensor:
     """Negative log-likelihood: -input[i, target[i]] per sample, reduced ('mean' over the
     N samples). `input` holds log-probabilities (N, C) (e.g. from `log_softmax`), or (C,)
-    with a scalar target; `target` holds integer classes (N,).
+    with a scalar target; `target` holds integer classes (N,). As PyTorch: `weight` (C,)
+    scales each class ('mean' divides by the summed weights of the targets) and samples of
+    class `ignore_index` count for nothing.
 
     Examples:
         >>> import numpy as np, tensorgrad as tg, tensorgrad.nn.functional as F
@@ -251,13 +255,9 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
         >>> round(F.nll_loss(logp, np.array([0, 2])).item(), 4)     # = F.cross_entropy(logits, y)
         0.6342
     """
-    _check_reduction("nll_loss", reduction)
     x = as_tensor(input)
     if x.ndim not in (1, 2):
         raise ValueError(f"nll_loss: input must be (N, C) or (C,), got shape {x.shape}")
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: target must hold integer classes, got {t.dtype}")
-    check_class_targets("nll_loss", t, x.shape)
-    picked = x[np.arange(t.shape[0]), t] if x.ndim == 2 else x[int(t)]
-    return _reduce("nll_loss", -picked, reduction)
+    w = _class_weights("nll_loss", weight, x.shape, x.dtype)
+    return class_nll("nll_loss", x, t, w, ignore_index, 0.0, reduction)

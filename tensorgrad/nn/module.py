@@ -16,6 +16,7 @@ import numpy as np
 from .. import dtypes
 from ..spellings import to_args
 from ..tensor import Tensor, _const
+from .hooks import ForwardHooks, RemovableHandle
 
 
 class Parameter(Tensor):
@@ -103,8 +104,34 @@ class Module:
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
+    # Set (in the instance) only while forward hooks are registered: a call without hooks is
+    # one attribute test and `forward`.
+    _hooks: Optional[ForwardHooks] = None
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if self._hooks is None:
+            return self.forward(*args, **kwargs)
+        return self._hooks.call(args, kwargs)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every ``forward`` (`inputs`: the tuple of
+        positional arguments); a hook that returns something other than None replaces the
+        output. Returns a handle whose ``.remove()`` unregisters the hook."""
+        hooks = self._own_hooks()
+        return hooks.add(hooks.post, hook, "forward_hook")
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, inputs)`` before every ``forward``; a hook that returns
+        something other than None replaces the inputs (a tuple, or a single argument).
+        Returns a handle whose ``.remove()`` unregisters the hook."""
+        hooks = self._own_hooks()
+        return hooks.add(hooks.pre, hook, "forward_pre_hook")
+
+    def _own_hooks(self) -> ForwardHooks:
+        hooks = self.__dict__.get("_hooks")
+        if hooks is None:
+            hooks = self.__dict__["_hooks"] = ForwardHooks(self)
+        return hooks
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.op import Op, record, register
 from ..tensor import Tensor, as_tensor
-from ._util import describe, fail
+from ._util import describe
 
 # The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
 __all__ = ["linear", "matmul"]
@@ -72,8 +72,23 @@ def matmul(a: Any, b: Any) -> Tensor:
     try:
         out = np.matmul(a.data, b.data)
     except ValueError as e:
-        fail("matmul", e, a, b)
+        raise ValueError(_matmul_problem(a.data, b.data)) from e
     return record(MATMUL, out, (a, b))
+
+
+def _matmul_problem(a: np.ndarray, b: np.ndarray) -> str:
+    """Why ``a @ b`` is undefined, in the words of the matrix shapes (not numpy's gufunc's)."""
+    head = f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied"
+    if a.ndim == 0 or b.ndim == 0:
+        return f"{head}: an operand is a scalar (0-d); use * for scalar multiplication"
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        where = "the length of the second (a vector)" if b.ndim == 1 else \
+            "the second-to-last dim of the second"
+        return f"{head} ({k_a} != {k_b}): the last dim of the first must equal {where}"
+    return (f"{head}: the batch dims {a.shape[:-2]} and {b.shape[:-2]} do not broadcast "
+            f"(dtypes {a.dtype} and {b.dtype})")
 
 
 def _linear_w(g: Any, ans: Any, x: Any, w: Any, *b: Any) -> Any:

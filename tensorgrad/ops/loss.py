@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.op import Op, record, register
+from ..autograd.op import Op, composite, record, register
 from ..tensor import Tensor, _const, as_tensor
 from ._util import IndexOutOfRange, data, describe
 from .elementwise import _sigmoid, sigmoid
-from .reduce import _logsumexp, softmax
+from .reduce import _logsumexp, log_softmax, softmax
 
 # The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy"]
@@ -113,12 +113,18 @@ def _ce_call(z: Any, *y: Any, target: Any, reduction: str) -> Tensor:
 CROSS_ENTROPY.fn = _ce_call
 
 
-def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean", *, weight: Any = None,
+                  ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy from logits (N, C) (or (C,)), fused and stable.
 
     `target`: integer class indices (N,) (or a scalar for (C,) logits), or probabilities
     (N, C). loss_i = logsumexp(z_i) - z_i[t_i] (or -sum_c y_ic log softmax(z_i)_c).
     Gradient w.r.t. the logits: (softmax(z) - y) / N for 'mean'.
+
+    As PyTorch: `weight` (C,) scales each class's loss ('mean' then divides by the summed
+    weights of the targets), samples whose class is `ignore_index` count for nothing, and
+    `label_smoothing` eps mixes the target with the uniform distribution,
+    (1 - eps) * loss + eps / C * sum_c -w_c log p_c.
 
     Examples:
         >>> import numpy as np, tensorgrad as tg
@@ -138,6 +144,12 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     if z.data.dtype.kind != "f":
         raise TypeError(f"cross_entropy: logits must be floating point, got {z.dtype}")
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    _check_target_dtype(t, z.shape)
+    w = _class_weights("cross_entropy", weight, z.shape, z.dtype)
+    eps = _smoothing(label_smoothing)
+    if t.dtype.kind in "iu" and (w is not None or eps or np.any(t == ignore_index)):
+        return class_nll("cross_entropy", log_softmax(z, -1), t, w, ignore_index, eps,
+                         reduction)
     a = z.data
     # log softmax = shifted - log(s), with shifted = z - max(z) <= 0, so exp never overflows
     shifted = a - a.max(axis=-1, keepdims=True)
@@ -155,6 +167,12 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     if y.shape != z.shape:
         raise ValueError(f"cross_entropy: probability targets of shape {y.shape} do not "
                          f"match logits of shape {z.shape}")
+    if w is not None or eps:
+        c = z.shape[-1]
+        yy = y * (1.0 - eps) + eps / c if eps else y
+        per = -(log_softmax(z, -1) * (yy if w is None else yy * _const(w))).sum(axis=-1)
+        return per.sum() * (1.0 / max(per.size, 1)) if reduction == "mean" else \
+            per.sum() if reduction == "sum" else per
     logp = shifted - np.log(s)
     out = _reduce(-(y.data * logp).sum(axis=-1), reduction)
     return record(CROSS_ENTROPY, out, (z, y), {"target": None, "reduction": reduction})
@@ -201,3 +219,83 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = 
     a = z.data
     loss = np.maximum(a, 0) - a * y.data + np.log1p(np.exp(-np.abs(a)))
     return record(BCE_LOGITS, _reduce(loss, reduction), (z, y), {"reduction": reduction})
+
+
+# ------------------------------------------------------------------------- PyTorch's options
+def _check_target_dtype(t: np.ndarray, shape: tuple) -> None:
+    if t.dtype.kind == "b":
+        raise TypeError(f"cross_entropy: targets of dtype bool (shape {t.shape}): cast class "
+                        "labels to int64 (y.astype(np.int64) or y.long()), or probabilities "
+                        f"of shape {shape} to float")
+    if t.dtype.kind == "f" and t.shape != shape and t.shape == shape[:-1]:
+        raise TypeError(f"cross_entropy: targets of shape {t.shape} and dtype {t.dtype} look "
+                        "like class labels, which must be integers: cast them to int64 "
+                        f"(y.astype(np.int64) or y.long()); float targets are probabilities "
+                        f"of the logits' shape {shape}")
+
+
+def _class_weights(name: str, weight: Any, shape: tuple, dtype: np.dtype) -> Any:
+    if weight is None:
+        return None
+    w = np.asarray(data(weight), dtype=dtype)
+    if w.shape != shape[-1:]:
+        raise ValueError(f"{name}: weight of shape {w.shape} does not match the {shape[-1]} "
+                         f"classes of input of shape {shape} (expected ({shape[-1]},))")
+    return w
+
+
+def _smoothing(eps: Any) -> float:
+    if not 0.0 <= float(eps) <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {eps}")
+    return float(eps)
+
+
+def class_nll(name: str, logp: Tensor, t: np.ndarray, weight: Any = None,
+              ignore_index: int = -100, eps: float = 0.0, reduction: str = "mean") -> Tensor:
+    """PyTorch's nll_loss of log-probabilities (N, C) (or (C,) with a scalar class) with
+    class weights, ignore_index and label smoothing, composed of differentiable ops.
+
+    loss_i = -w[t_i] logp[i, t_i] (0 where t_i == ignore_index), mixed with eps / C *
+    sum_c -w_c logp[i, c] when smoothing; 'mean' divides the sum by sum_i w[t_i] over the
+    samples not ignored (nan when all are ignored, as in PyTorch)."""
+    _check_reduction(name, reduction)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer classes, got {t.dtype} (shape "
+                        f"{t.shape}); cast it with y.astype(np.int64) or y.long()")
+    one = logp.ndim == 1
+    lp = logp.reshape(1, -1) if one else logp
+    tt = t.reshape(1) if one else t
+    keep = tt != ignore_index
+    check_class_targets(name, tt[keep], (int(keep.sum()), lp.shape[-1]))
+    if tt.shape != lp.shape[:-1]:
+        raise ValueError(f"{name}: class targets of shape {t.shape} do not match input of "
+                         f"shape {logp.shape} (expected {logp.shape[:-1]})")
+    safe = np.where(keep, tt, 0)
+    w = np.ones(lp.shape[-1], dtype=lp.dtype) if weight is None else weight
+    wt = (w[safe] * keep).astype(lp.dtype)
+    loss = -lp[np.arange(tt.shape[0]), safe] * _const(wt)
+    if eps:
+        smooth = -(lp * _const(w)).sum(axis=-1) * _const(keep.astype(lp.dtype))
+        loss = loss * (1.0 - eps) + smooth * (eps / lp.shape[-1])
+    if reduction == "mean":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return loss.sum() * (np.asarray(1.0, dtype=lp.dtype) / wt.sum())
+    if reduction == "sum":
+        return loss.sum()
+    return loss.reshape(()) if one else loss
+
+
+def _options_domain(draw: Any, s: Any) -> Any:
+    n, c = draw(s.integers(1, 4)), draw(s.integers(2, 4))
+    t = draw(s.int_arrays((n,), 0, c - 1))
+    t[0] = -100 if draw(s.booleans()) and n > 1 else t[0]
+    w = draw(s.arrays((c,), low=0.5, high=2.0)) if draw(s.booleans()) else None
+    return [draw(s.arrays((n, c)))], {
+        "target": t, "reduction": draw(s.sampled_from(REDUCTIONS)), "weight": w,
+        "label_smoothing": draw(s.sampled_from([0.0, 0.25]))}
+
+
+# The gradient property tests of the composed path (weights, ignored samples, smoothing).
+composite("cross_entropy_options", _options_domain)(
+    lambda z, target, reduction, weight, label_smoothing: cross_entropy(
+        z, target, reduction, weight=weight, label_smoothing=label_smoothing))
