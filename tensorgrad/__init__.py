@@ -7,6 +7,8 @@ Examples:
     >>> x.grad
     array([2., 4., 6.], dtype=float32)
 """
+import typing as _typing
+
 from numpy import bool_, float16, float32, float64, int32, int64
 
 from . import ops
@@ -58,15 +60,24 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
     raise AttributeError(f"module 'tensorgrad' has no attribute {name!r}")
 
 
-def load(path: str) -> dict:
-    """Read a state dict saved with ``Module.save`` / ``tg.save`` (an .npz, no pickle)."""
+def load(path: _typing.Any) -> _typing.Any:
+    """Read a checkpoint written by ``tg.save`` / ``Module.save`` (an .npz, never pickle).
+
+    Returns the saved object exactly; see `tensorgrad.serialization.load`.
+    """
     from .serialization import load as _load
 
     return _load(path)
 
 
-def save(obj: dict, path: str) -> None:
-    """Write a state dict of arrays to an .npz file (no pickle)."""
+def save(obj: _typing.Any, path: _typing.Any) -> None:
+    """Write nested dicts/lists/tuples of arrays, Tensors, numbers, strings and None to
+    `path` as an .npz checkpoint (no pickle), atomically; see
+    `tensorgrad.serialization.save`.
+
+    Examples:
+        ``tg.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "ckpt.npz")``
+    """
     from .serialization import save as _save
 
     _save(obj, path)

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 import tensorgrad as tg
 from tensorgrad.data import (
     DataLoader,
+    Dataset,
+    TensorDataset,
     load_digits,
     load_mnist,
     make_regression_toy,
@@ -324,6 +326,130 @@ def test_standardize_constant_features_and_integer_input() -> None:
         standardize(np.zeros((3, 2)), np.zeros((3, 3)))
 
 
+# ----------------------------------------------------------------------------- datasets
+
+
+def test_tensor_dataset_items_length_and_checks() -> None:
+    X = np.arange(12.0).reshape(6, 2)
+    y = tg.tensor(np.arange(6))
+    ds = TensorDataset(X, y)
+    assert len(ds) == 6 and isinstance(ds[2], tuple) and len(ds[2]) == 2
+    np.testing.assert_array_equal(ds[2][0], [4.0, 5.0])
+    assert ds[2][1] == 2
+    np.testing.assert_array_equal(ds[1:3][1], [1, 2])  # slices index every array
+    assert len(TensorDataset(X)[0]) == 1
+    with pytest.raises(ValueError, match=r"first dimension.*\(6, 2\).*\(5,\)"):
+        TensorDataset(X, np.arange(5))
+    with pytest.raises(ValueError, match="first dimension"):
+        TensorDataset(np.float32(1.0))
+    with pytest.raises(ValueError, match="at least one"):
+        TensorDataset()
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_tensor_dataset_loader_matches_the_array_loader(shuffle: bool) -> None:
+    X = np.arange(20, dtype=np.float32).reshape(10, 2)
+    y = np.arange(10)
+    fast = DataLoader(TensorDataset(X, y), batch_size=3, shuffle=shuffle, seed=1)
+    plain = DataLoader(X, y, batch_size=3, shuffle=shuffle, seed=1)
+    assert len(fast) == len(plain) == 4
+    for (xa, ya), (xb, yb) in zip(fast, plain):
+        np.testing.assert_array_equal(xa.data, xb.data)
+        np.testing.assert_array_equal(ya.data, yb.data)
+        assert xa.dtype == np.float32 and ya.dtype == y.dtype
+    # one array: PyTorch yields 1-tuples from a TensorDataset; the bare array loader, Tensors
+    (only,) = next(iter(DataLoader(TensorDataset(X), batch_size=4)))
+    assert isinstance(only, tg.Tensor) and only.shape == (4, 2)
+
+
+class _Squares(Dataset):
+    """Samples built on the fly, with a structure of every supported kind."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.calls: list[int] = []
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int):
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        self.calls.append(i)
+        return {"x": np.full((2, 3), i, dtype=np.float32), "pair": (i, float(i) ** 2),
+                "name": f"s{i}", "t": tg.tensor([i, -i])}
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_any_dataset_is_batched_by_stacking(shuffle: bool) -> None:
+    ds = _Squares(7)
+    loader = DataLoader(ds, batch_size=3, shuffle=shuffle, seed=0, drop_last=False)
+    assert len(loader) == 3 and "dataset=_Squares" in repr(loader)
+    seen = []
+    for batch in loader:
+        assert set(batch) == {"x", "pair", "name", "t"}
+        x, (i, sq), names, t = batch["x"], batch["pair"], batch["name"], batch["t"]
+        assert isinstance(x, tg.Tensor) and x.dtype == np.float32 and x.shape[1:] == (2, 3)
+        assert not x.requires_grad
+        assert i.dtype.kind == "i" and sq.dtype == np.float64
+        np.testing.assert_array_equal(x.data[:, 0, 0], i.data)
+        np.testing.assert_array_equal(sq.data, i.data.astype(float) ** 2)
+        assert names == [f"s{k}" for k in i.data]
+        np.testing.assert_array_equal(t.data[:, 1], -i.data)
+        seen += i.data.tolist()
+    assert sorted(seen) == list(range(7))
+    assert (seen != sorted(seen)) == shuffle
+    assert sorted(ds.calls) == list(range(7))  # each sample read once per epoch
+
+
+def test_plain_classes_work_without_subclassing_dataset() -> None:
+    class Pairs:
+        def __len__(self) -> int:
+            return 4
+
+        def __getitem__(self, i: int):
+            return np.array([i, i]), i % 2
+
+    batches = list(DataLoader(Pairs(), batch_size=2, drop_last=True))
+    assert len(batches) == 2 and isinstance(batches[0], tuple)
+    np.testing.assert_array_equal(batches[1][0].data, [[2, 2], [3, 3]])
+    np.testing.assert_array_equal(batches[1][1].data, [0, 1])
+    # lists stay arrays (as before), not datasets
+    assert isinstance(next(iter(DataLoader([1.0, 2.0], batch_size=2))), tg.Tensor)
+
+
+def test_unbatchable_samples_name_the_indices() -> None:
+    class Ragged(Dataset):
+        def __len__(self) -> int:
+            return 3
+
+        def __getitem__(self, i: int):
+            return np.zeros(i + 1)
+
+    with pytest.raises(ValueError, match=r"dataset\[1\] has shape \(2,\).*dataset\[0\]"):
+        list(DataLoader(Ragged(), batch_size=3))
+
+    class Mixed(Dataset):
+        def __len__(self) -> int:
+            return 2
+
+        def __getitem__(self, i: int):
+            return (1, 2) if i == 0 else (1,)
+
+    with pytest.raises(ValueError, match="same structure"):
+        list(DataLoader(Mixed(), batch_size=2))
+
+    class Objects(Dataset):
+        def __len__(self) -> int:
+            return 2
+
+        def __getitem__(self, i: int):
+            return None
+
+    with pytest.raises(TypeError, match="not numbers"):
+        list(DataLoader(Objects(), batch_size=2))
+
+
 # ----------------------------------------------------------------------------- IDX / MNIST
 
 _CODES = {
@@ -457,6 +583,19 @@ def test_truncated_file_is_a_value_error_naming_the_file(tmp_path: Path, gz: boo
     write_idx(tmp_path / "train-labels-idx1-ubyte", y0)
     with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz"):
         load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize("ndim", [65, 255])
+def test_too_many_dimensions_is_a_value_error_naming_the_file(tmp_path: Path, ndim: int) -> None:
+    path = tmp_path / "evil-idx-ubyte"
+    # every dimension 1, so the payload size agrees with the header: only the count is wrong
+    path.write_bytes(bytes([0, 0, 0x08, ndim]) + (1).to_bytes(4, "big") * ndim + b"\x07")
+    with pytest.raises(ValueError, match=f"evil-idx-ubyte.*{ndim} dimensions"):
+        read_idx(path)
+    # dims whose product overflows what the file holds: named as a size mismatch
+    path.write_bytes(bytes([0, 0, 0x08, 3]) + (2**32 - 1).to_bytes(4, "big") * 3 + b"\x07")
+    with pytest.raises(ValueError, match="evil-idx-ubyte.*truncated"):
+        read_idx(path)
 
 
 def test_image_label_count_mismatch(tmp_path: Path) -> None:

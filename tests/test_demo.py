@@ -79,6 +79,20 @@ def test_main_prints_epochs_and_saves(tmp_path, capsys, monkeypatch):
     assert digits.accuracy(model, X_te, y_te) * 100 == pytest.approx(final, abs=0.01)
 
 
+@pytest.mark.parametrize("flag", ["--save", "--plot"])
+def test_an_unwritable_destination_is_refused_before_training(tmp_path, capsys, monkeypatch,
+                                                              flag):
+    monkeypatch.setattr(digits, "train", lambda **kw: pytest.fail("trained first"))
+    with pytest.raises(SystemExit) as info:
+        digits.main([flag, str(tmp_path / "missing" / "out.npz")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert flag in err and "does not exist" in err and "missing" in err
+    with pytest.raises(SystemExit):
+        digits.main([flag, str(tmp_path)])
+    assert "is a directory" in capsys.readouterr().err
+
+
 def test_progress_bar_uses_tqdm_when_installed(capsys, monkeypatch):
     calls = []
 

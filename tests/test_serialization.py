@@ -3,8 +3,11 @@ bad input raising a clear error while leaving the model exactly as it was."""
 from __future__ import annotations
 
 import io
+import math
 import os
 import pickle
+import stat
+import tempfile
 import zipfile
 
 import numpy as np
@@ -174,8 +177,8 @@ def test_save_rejects_bad_values(tmp_path):
         tg.save(make(), tmp_path / "m.npz")
     with pytest.raises(TypeError, match="dtype"):
         tg.save({"x": np.array([object()])}, tmp_path / "m.npz")
-    with pytest.raises(TypeError, match="names"):
-        tg.save({1: np.zeros(1)}, tmp_path / "m.npz")
+    with pytest.raises(SerializationError, match="keys must be"):
+        tg.save({object(): np.zeros(1)}, tmp_path / "m.npz")
     assert not os.listdir(tmp_path)  # nothing half-written left behind
 
 
@@ -274,3 +277,306 @@ def test_file_that_does_not_fit_changes_nothing(tmp_path, problem):
     with pytest.raises(nn.StateDictError, match="Unexpected" if problem == "keys" else "size"):
         m.load(path)
     assert_same(m, snap)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def _same(a, b, path="obj"):
+    """a and b equal with the same types all the way down (arrays: dtype, shape, bits)."""
+    assert type(a) is type(b), (path, type(a), type(b))
+    if isinstance(a, dict):
+        assert list(a.keys()) == list(b.keys()), path
+        for (ka, va), kb in zip(a.items(), b.keys()):
+            assert type(ka) is type(kb), (path, ka)
+            _same(va, b[kb], f"{path}[{ka!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{path}[{i}]")
+    elif isinstance(a, tg.Tensor):
+        assert a.requires_grad == b.requires_grad, path
+        _same(a.data, b.data, path)
+    elif isinstance(a, (np.ndarray, np.generic)):
+        assert a.dtype == b.dtype and np.shape(a) == np.shape(b), path
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), path
+    elif isinstance(a, float) and a != a:
+        assert b != b, path
+    else:
+        assert a == b, path
+        if isinstance(a, float):
+            assert math.copysign(1, a) == math.copysign(1, b), path
+
+
+def test_nested_structures_round_trip_exactly(tmp_path):
+    from collections import OrderedDict
+
+    obj = {
+        "ints": [0, -1, 2**70, True, False], "floats": (0.1, -0.0, 1e308, 5e-324),
+        "specials": [float("nan"), float("inf"), -float("inf")], "none": None,
+        "text": "héllo\n\"$dict\"", "empty": [[], (), {}, ""],
+        "np": [np.float32(1.5), np.int8(-3), np.bool_(True), np.float64(2.0), np.uint64(2**63)],
+        "arrays": {"f16": np.arange(3, dtype=np.float16), "0d": np.array(7),
+                   "c": np.array([1 + 2j]), "strided": np.arange(12.0).reshape(3, 4)[:, ::2],
+                   "bools": np.array([[True], [False]]), "empty": np.zeros((0, 2), np.int32)},
+        "tensors": [tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([3], dtype=np.int64)],
+        ("tuple", 1): {1: "int key", 2.5: "float key", None: "none key", False: "bool key"},
+        "ordered": OrderedDict([("b", 1), ("a", 2)]),
+        "nested": [[[{"deep": (1, [2.0, {"x": np.ones(1)}])}]]],
+        "__tensorgrad__": np.ones(2),  # the structure member's name, as a user key
+    }
+    path = tmp_path / "ckpt.npz"
+    tg.save(obj, path)
+    back = tg.load(path)
+    _same(obj, back)
+    p = tg.load(path)["tensors"][0]
+    assert p.requires_grad and p.is_leaf and isinstance(p, tg.Tensor)
+
+
+def test_model_and_optimizer_in_one_checkpoint_resume_exactly(tmp_path):
+    x = tg.tensor(np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32))
+
+    def train(model, opt, sched, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            (model(x) ** 2).mean().backward()
+            opt.step()
+            sched.step()
+
+    model = make(0)
+    opt = tg.optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.9))
+    sched = tg.optim.StepLR(opt, step_size=2, gamma=0.5)
+    train(model, opt, sched, 3)
+    path = tmp_path / "ckpt.pt"   # any suffix, written exactly there
+    tg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+             "scheduler": sched.state_dict(), "epoch": 3}, path)
+    assert os.listdir(tmp_path) == ["ckpt.pt"]
+    ckpt = tg.load(path)
+    _same(opt.state_dict(), ckpt["optimizer"])      # int keys, tuple betas, "step" ints
+    assert ckpt["epoch"] == 3 and type(ckpt["epoch"]) is int
+
+    model2 = make(5)
+    opt2 = tg.optim.Adam(model2.parameters(), lr=0.5)
+    sched2 = tg.optim.StepLR(opt2, step_size=7)
+    model2.load_state_dict(ckpt["model"])
+    opt2.load_state_dict(ckpt["optimizer"])
+    sched2.load_state_dict(ckpt["scheduler"])
+    train(model, opt, sched, 4)
+    train(model2, opt2, sched2, 4)
+    assert_same(model2, model.state_dict())
+    assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+
+
+def test_module_save_is_readable_by_numpy_and_old_files_still_load(tmp_path):
+    m = make(0)
+    m.save(tmp_path / "new.npz")
+    with np.load(tmp_path / "new.npz", allow_pickle=False) as f:  # plain .npy members
+        np.testing.assert_array_equal(f["0.weight"], m[0].weight.data)
+    # the format Module.save wrote before: a flat archive of name.npy members
+    with zipfile.ZipFile(tmp_path / "old.npz", "w") as zf:
+        for name, arr in m.state_dict().items():
+            with zf.open(name + ".npy", "w") as member:
+                np.lib.format.write_array(member, arr)
+    back = tg.load(tmp_path / "old.npz")
+    assert type(back).__name__ == "OrderedDict"
+    _same(dict(back), dict(m.state_dict()))
+    make(3).load(tmp_path / "old.npz")
+
+
+@pytest.mark.parametrize("bad, words", [
+    (lambda: None, ["<lambda>", "function"]),
+    (np.array([1, "a"], dtype=object), ["dtype object"]),
+    (np.array(["text"]), ["<U4"]),
+    (object(), ["object"]),
+    ({1 + 2j: 1}, ["key"]),
+    (b"bytes", ["bytes"]),
+    ({1, 2}, ["set"]),
+])
+def test_unsavable_objects_raise_before_any_file_is_touched(tmp_path, bad, words):
+    path = tmp_path / "ckpt.npz"
+    path.write_bytes(b"precious")
+    with pytest.raises(SerializationError) as info:
+        tg.save({"model": {"w": np.ones(2)}, "extra": [0, bad]}, path)
+    msg = str(info.value)
+    assert "['extra']['1']" in msg or "key" in words
+    for w in words:
+        assert w in msg
+    assert path.read_bytes() == b"precious" and os.listdir(tmp_path) == ["ckpt.npz"]
+
+
+def test_a_cycle_is_refused(tmp_path):
+    a = [1]
+    a.append(a)
+    with pytest.raises(SerializationError, match="cycle"):
+        tg.save(a, tmp_path / "c.npz")
+    shared = [np.ones(1)]
+    tg.save([shared, shared], tmp_path / "c.npz")  # shared, not cyclic: fine
+    assert len(tg.load(tmp_path / "c.npz")) == 2
+
+
+def test_missing_directory_raises_before_writing(tmp_path):
+    with pytest.raises(SerializationError, match="does not exist"):
+        tg.save({"w": np.ones(1)}, tmp_path / "no" / "such" / "ckpt.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_never_writes_through_a_planted_symlink(tmp_path, monkeypatch):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"do not touch")
+    target = tmp_path / "model.npz"
+    # every name the old code (or an obvious variant) would have used
+    for name in [f"model.npz.{os.getpid()}.tmp", "model.npz.tmp", ".model.npz.tmp",
+                 f".model.npz.{os.getpid()}.tmp"]:
+        (tmp_path / name).symlink_to(victim)
+    # and mkstemp's own names, for a while: force its first candidates to collide
+    names = iter(["aaaa", "aaaa", "bbbb"])
+    monkeypatch.setattr(tempfile, "_get_candidate_names", lambda: names)
+    (tmp_path / ".model.npz.aaaa.tmp").symlink_to(victim)
+    tg.save({"w": np.ones(2)}, target)
+    assert victim.read_bytes() == b"do not touch"
+    np.testing.assert_array_equal(tg.load(target)["w"], [1, 1])
+    assert not target.is_symlink()
+    leftovers = {p.name for p in tmp_path.iterdir()} - {"victim", "model.npz"}
+    assert all((tmp_path / n).is_symlink() for n in leftovers)   # only the planted links
+
+
+def test_existing_mode_is_kept_and_new_files_follow_the_umask(tmp_path):
+    path = tmp_path / "secret.npz"
+    path.write_bytes(b"old")
+    os.chmod(path, 0o600)
+    tg.save({"w": np.ones(1)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    os.chmod(path, 0o640)
+    tg.save({"w": np.ones(1)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    old = os.umask(0o027)
+    try:
+        tg.save({"w": np.ones(1)}, tmp_path / "new.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "new.npz").st_mode) == 0o640
+
+
+def test_saving_through_a_symlink_updates_its_target(tmp_path):
+    run3 = tmp_path / "run3.npz"
+    tg.save({"w": np.zeros(1)}, run3)
+    os.chmod(run3, 0o600)
+    latest = tmp_path / "latest.npz"
+    latest.symlink_to("run3.npz")  # relative, as people make them
+    tg.save({"w": np.ones(1)}, latest)
+    assert latest.is_symlink() and os.readlink(latest) == "run3.npz"
+    np.testing.assert_array_equal(tg.load(run3)["w"], [1])
+    assert stat.S_IMODE(os.stat(run3).st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.npz", "run3.npz"]
+    # a dangling link: the file it names is created, the link stays
+    (tmp_path / "next.npz").symlink_to("run4.npz")
+    tg.save({"w": np.ones(1)}, tmp_path / "next.npz")
+    assert (tmp_path / "next.npz").is_symlink() and (tmp_path / "run4.npz").is_file()
+
+
+def test_unwritable_directory_or_file_raises_and_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    tg.save({"w": np.zeros(1)}, path)
+    old = path.read_bytes()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(tempfile, "mkstemp", refuse)
+        with pytest.raises(SerializationError, match="Permission denied"):
+            tg.save({"w": np.ones(1)}, path)
+    assert path.read_bytes() == old
+    if os.geteuid() != 0:  # root may write anywhere
+        os.chmod(path, 0o444)
+        with pytest.raises(SerializationError, match="read-only"):
+            tg.save({"w": np.ones(1)}, path)
+        os.chmod(path, 0o644)
+        os.chmod(tmp_path, 0o555)
+        try:
+            with pytest.raises(SerializationError, match="cannot create"):
+                tg.save({"w": np.ones(1)}, path)
+        finally:
+            os.chmod(tmp_path, 0o755)
+        assert path.read_bytes() == old and os.listdir(tmp_path) == ["m.npz"]
+
+
+def test_an_interrupted_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    tg.save({"w": np.zeros(1)}, path)
+    old = path.read_bytes()
+    from tensorgrad import serialization
+
+    def crash(f, arrays):
+        f.write(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(serialization, "_write", crash)
+    with pytest.raises(KeyboardInterrupt):
+        tg.save({"w": np.ones(1)}, path)
+    assert path.read_bytes() == old and os.listdir(tmp_path) == ["m.npz"]
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"PyTorch state dict, honest\n", ["model.pt", "not an .npz"]),
+    (b"", ["model.pt", "empty"]),
+    (pickle.dumps({"a": 1}), ["model.pt", "pickle"]),
+])
+def test_loading_a_non_npz_file_names_it(tmp_path, content, words):
+    path = tmp_path / "model.pt"
+    path.write_bytes(content)
+    with pytest.raises(SerializationError) as info:
+        tg.load(path)
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_a_torch_zip_checkpoint_is_recognised(tmp_path):
+    path = tmp_path / "model.pt"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/data.pkl", pickle.dumps({"a": 1}))
+        zf.writestr("archive/version", "3\n")
+    with pytest.raises(SerializationError, match="torch.load"):
+        tg.load(path)
+
+
+def test_a_non_array_member_raises_naming_the_file(tmp_path):
+    path = tmp_path / "odd.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        with zf.open("w.npy", "w") as m:
+            np.lib.format.write_array(m, np.ones(2))
+        zf.writestr("notes.txt", "hello")
+    with pytest.raises(SerializationError, match=r"'notes.txt' of '.*odd.npz'"):
+        tg.load(path)
+
+
+def _with_structure(path, text, arrays=None):
+    arrays = {"__tensorgrad__": np.frombuffer(text.encode(), np.uint8), **(arrays or {})}
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+@pytest.mark.parametrize("text", [
+    "not json", "[1, 2]", '{"format": "other", "version": 1, "root": 1}',
+    '{"format": "tensorgrad", "version": 1}',
+    '{"format": "tensorgrad", "version": 1, "root": {"$array": "missing"}}',
+    '{"format": "tensorgrad", "version": 1, "root": {"$array": "__tensorgrad__"}}',
+    '{"format": "tensorgrad", "version": 1, "root": {"$bogus": 1}}',
+    '{"format": "tensorgrad", "version": 1, "root": {"$dict": [[1]]}}',
+    '{"format": "tensorgrad", "version": 1, "root": {"$dict": [[[1], 2]]}}',
+    '{"format": "tensorgrad", "version": 1, "root": {"$scalar": "w"}}',
+    '{"format": "tensorgrad", "version": 1, "root": {"$float": "1e5"}}',
+    '{"format": "tensorgrad", "version": 1, "root": {"$tensor": "w", "requires_grad": 1,'
+    ' "parameter": false}}',
+    '{"format": "tensorgrad", "version": 99, "root": 1}',
+])
+def test_a_malformed_structure_raises_naming_the_file(tmp_path, text):
+    path = tmp_path / "bad.npz"
+    _with_structure(path, text, {"w": np.ones(3)})
+    with pytest.raises(SerializationError, match="bad.npz"):
+        tg.load(path)
+
+
+def test_a_structure_member_that_is_not_bytes(tmp_path):
+    path = tmp_path / "bad.npz"
+    np.savez(path, __tensorgrad__=np.ones(3))
+    with pytest.raises(SerializationError, match="malformed"):
+        tg.load(path)

@@ -1,7 +1,8 @@
 """Data loading for tensorgrad: mini-batches, the embedded digits, MNIST IDX files, toys.
 
-``DataLoader`` turns numpy arrays (or Tensors) into shuffled mini-batches of Tensors;
-the loaders and helpers return plain numpy arrays.
+``DataLoader`` turns numpy arrays (or Tensors), a ``TensorDataset`` or any dataset with
+``__len__`` and ``__getitem__`` into shuffled mini-batches of Tensors; the loaders and
+helpers return plain numpy arrays.
 
 The embedded ``digits.csv.gz`` is the UCI "Optical Recognition of Handwritten Digits"
 test set (E. Alpaydin, C. Kaynak, 1998; UCI Machine Learning Repository; CC BY 4.0);
@@ -10,6 +11,7 @@ see ``DIGITS_README.md`` next to it.
 
 from __future__ import annotations
 
+from .dataset import Dataset, TensorDataset
 from .datasets import (
     load_digits,
     load_mnist,
@@ -22,6 +24,8 @@ from .loader import DataLoader
 
 __all__ = [
     "DataLoader",
+    "Dataset",
+    "TensorDataset",
     "load_digits",
     "load_mnist",
     "make_regression_toy",

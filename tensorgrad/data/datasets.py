@@ -265,6 +265,7 @@ _IDX_DTYPES: dict[int, np.dtype[Any]] = {
     0x0D: np.dtype(">f4"),
     0x0E: np.dtype(">f8"),
 }
+_IDX_MAX_DIMS = 64  # numpy's limit (32 before numpy 2; reshape then raises, naming the file)
 
 
 def read_idx(file: str | os.PathLike[str] | IO[bytes]) -> np.ndarray:
@@ -281,8 +282,9 @@ def read_idx(file: str | os.PathLike[str] | IO[bytes]) -> np.ndarray:
 
     Raises:
         FileNotFoundError: the path does not exist.
-        ValueError: naming the file, for a bad magic number, an unknown dtype code, or a
-            payload whose size does not match the header (truncated file).
+        ValueError: naming the file, for a bad magic number, an unknown dtype code, a header
+            claiming more than 64 dimensions, or a payload whose size does not match the
+            header (truncated file).
     """
     if hasattr(file, "read"):
         name = str(getattr(file, "name", "<stream>"))
@@ -301,6 +303,9 @@ def read_idx(file: str | os.PathLike[str] | IO[bytes]) -> np.ndarray:
             "00 00, a dtype code in 08 09 0b 0c 0d 0e, and the number of dimensions)"
         )
     dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
+    if ndim > _IDX_MAX_DIMS:
+        raise ValueError(f"{name}: IDX header claims {ndim} dimensions; at most "
+                         f"{_IDX_MAX_DIMS} are supported (a corrupt file?)")
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise ValueError(f"{name}: truncated IDX header ({len(raw)} bytes, need {header})")
@@ -313,7 +318,10 @@ def read_idx(file: str | os.PathLike[str] | IO[bytes]) -> np.ndarray:
             f"{name}: IDX file {what}: header says shape {shape} ({expected} payload bytes), "
             f"found {got}"
         )
-    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    try:
+        data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    except ValueError as e:  # e.g. more dimensions than this numpy supports
+        raise ValueError(f"{name}: cannot make an array of shape {shape}: {e}") from e
     # astype copies into a writable, native-endian array (frombuffer is read-only).
     return data.astype(dtype.newbyteorder("="))
 

@@ -11,6 +11,7 @@ about 98% test accuracy (97.5-99.4% over seeds 0-9) in about a second.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -168,6 +169,18 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse
 
 
+def _unwritable(path: str) -> Optional[str]:
+    """Why `path` cannot be written, or None."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "is a directory; give a file name"
+    if not os.path.isdir(directory):
+        return f"the directory {directory!r} does not exist; create it first"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"the directory {directory!r} is not writable"
+    return None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tensorgrad-digits",
@@ -196,6 +209,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point; returns the exit status (0 on success)."""
     p = parser()
     args = p.parse_args(argv)
+    for flag, path in (("--save", args.save), ("--plot", args.plot)):
+        if path:
+            problem = _unwritable(path)
+            if problem:
+                p.error(f"{flag} {path}: {problem}")  # before training, not after it
     if args.plot:
         # Checked before training, so a missing package costs no time.
         try:
