@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -58,6 +59,37 @@ def markdown(sections: List[Section], meta: Dict[str, Any]) -> str:
     elif chart_msg:
         lines += ["", chart_msg + "."]
     return "\n".join(lines) + "\n"
+
+
+def summary(sections: List[Section], meta: Dict[str, Any], out: str) -> str:
+    """A short plain-text report for the terminal: one row per target, where the rest is."""
+    rows = [(t.name, t.goal, t.value, _status(t.met)) for s in sections for t in s.targets]
+    widths = (34, 20, 44, 10)  # about 115 columns; longer cells wrap onto extra lines
+    met = sum(r[3] == "met" for r in rows)
+    lines = [f"tensorgrad benchmarks, {meta['mode']} mode: {meta['seconds']:.0f} s; "
+             f"{met} of {len(rows)} targets met.", ""]
+    lines += _row(("target", "goal", "measured", "status"), widths)
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines += _row(r, widths)
+    failed = [s.name for s in sections if s.title.endswith("FAILED")]
+    if failed:
+        lines += ["", f"FAILED: {', '.join(failed)} (traceback above)"]
+    share = meta.get("other_programs_cpu_share")
+    if share is not None and share > 0.1:
+        lines += ["", f"Other programs used {share:.0%} of the CPU meanwhile: times are "
+                      "inflated and noisy."]
+    lines += ["", f"Tables: {out}/results.md", f"Chart:  {out}/results.png",
+              f"Data:   {out}/results.json"]
+    return "\n".join(lines)
+
+
+def _row(cells: Any, widths: Any) -> List[str]:
+    wrapped = [textwrap.wrap(" ".join(str(c).replace("<br>", " ").split()), w) or [""]
+               for c, w in zip(cells, widths)]
+    height = max(len(w) for w in wrapped)
+    return ["  ".join(f"{(w[i] if i < len(w) else ''):<{width}}"
+                      for w, width in zip(wrapped, widths)).rstrip() for i in range(height)]
 
 
 def _load_line(meta: Dict[str, Any]) -> str:
@@ -149,11 +181,13 @@ def chart(sections: List[Section], path: Path) -> str:
                                                for v in vals])
         ax.axvline(1.0, color="black", lw=1)
         ax.set_yticks(range(len(vals)))
-        ax.set_yticklabels(names, fontsize=6)
+        # Wrapped so that long target names stay inside the figure.
+        ax.set_yticklabels([textwrap.fill(n, 34) for n in names], fontsize=6)
         ax.invert_yaxis()
         ax.set_xlabel("measured / goal (<= 1 is met)")
         ax.set_title("targets")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    # bbox_inches="tight" grows the canvas to whatever the labels need: nothing is clipped.
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return f"chart written to {path}"

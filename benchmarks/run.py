@@ -1,8 +1,14 @@
-"""Run tensorgrad's benchmark suite and write benchmarks/results/results.{json,md,png}.
+"""Run tensorgrad's benchmark suite and write results.{json,md,png}.
 
     python benchmarks/run.py --quick              # under 2 minutes (make bench)
     python benchmarks/run.py                      # full run, under 10 minutes (make bench-full)
     python benchmarks/run.py --only per_op --only depth --dtype float64
+    python benchmarks/run.py --update-results     # rewrite the tracked benchmarks/results/
+
+The results go to build/benchmarks/ (untracked) unless ``--out DIR`` or
+``--update-results`` (the committed benchmarks/results/, which the docs embed) say
+otherwise. The terminal gets a short summary: each target, its goal, the measured value
+and whether it is met; the full tables are in results.md.
 
 Benchmarks: mlp_step, per_op, depth, memory, training (see each module's docstring).
 The optional frameworks (PyTorch, MyGrad, HIPS autograd, JAX) are never imported into this
@@ -39,6 +45,11 @@ NAMES = ("mlp_step", "per_op", "depth", "memory", "training")
 # because arguments are parsed before numpy may be imported.
 FRAMEWORKS = ("torch", "mygrad", "autograd", "jax")
 _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+TRACKED = ROOT / "benchmarks" / "results"
+DEFAULT_OUT = ROOT / "build" / "benchmarks"
+# What each mode costs on a 2-core machine, said before starting.
+DURATION = {"tiny": "a few seconds", "quick": "about 1-2 minutes",
+            "full": "about 5-10 minutes"}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -56,8 +67,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None,
                    help="BLAS/framework threads for every contender (default: the "
                         "environment's OPENBLAS_NUM_THREADS/OMP_NUM_THREADS, else 2)")
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results",
-                   help="output folder (default benchmarks/results)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, default=None,
+                       help="output folder (default build/benchmarks, untracked)")
+    where.add_argument("--update-results", action="store_true",
+                       help="write to the tracked benchmarks/results/ (embedded by the docs)")
     fw = p.add_mutually_exclusive_group()
     fw.add_argument("--no-frameworks", action="store_true",
                     help="skip the optional frameworks (PyTorch, MyGrad, autograd, JAX)")
@@ -71,6 +85,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if unknown:
         p.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(NAMES)}")
     args.only = only or list(NAMES)
+    if args.out is None:
+        args.out = TRACKED if args.update_results else DEFAULT_OUT
     if args.frameworks is not None:
         chosen = [n.strip() for n in args.frameworks.split(",") if n.strip()]
         bad = [n for n in chosen if n not in FRAMEWORKS]
@@ -92,6 +108,14 @@ def set_threads(requested: Optional[int]) -> int:
     for var in _THREAD_VARS:
         os.environ.setdefault(var, str(n))
     return n
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the checkout when inside it (shorter to read)."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -131,6 +155,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         log(f"warning: BLAS reports {actual} threads, not the {threads} asked for")
     sections: List[Section] = []
     failed = []
+    log(f"running {', '.join(args.only)} ({mode.name} mode, {', '.join(dtypes)}): "
+        f"{DURATION[mode.name]}; results to {_shown(args.out)}")
     for name in args.only:
         log(f"[{name}] ({mode.name} mode)")
         t = time.perf_counter()
@@ -166,9 +192,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         "optional_versions": versions(),
     }
     message = report.write(sections, meta, args.out, plot=not args.no_plot)
-    print(report.markdown(sections, meta))
+    print(report.summary(sections, meta, _shown(args.out)))
     log(message)
-    log(f"results written to {args.out} in {meta['seconds']:.1f} s")
+    log(f"results written to {_shown(args.out)} in {meta['seconds']:.1f} s")
     if failed:
         log(f"FAILED: {', '.join(failed)}")
         return 1

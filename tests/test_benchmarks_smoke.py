@@ -32,7 +32,13 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "## Targets" in proc.stdout
+    # the terminal gets a short plain summary, not the markdown tables
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("tensorgrad benchmarks, tiny mode") and "targets met" in lines[0]
+    assert "## " not in proc.stdout and "<br>" not in proc.stdout and "|" not in proc.stdout
+    assert len(lines) < 60 and max(map(len, lines)) <= 120
+    assert f"{out}/results.md" in proc.stdout
+    assert "a few seconds" in proc.stderr  # how long it takes, said up front
     return out
 
 
@@ -117,6 +123,32 @@ def test_fmt_time_units() -> None:
     assert common.fmt_time(0.0025) == "2.5 ms"
     assert common.fmt_time(3e-6) == "3 us"
     assert common.fmt_time(None) == "n/a"
+
+
+def test_results_go_to_an_untracked_folder_unless_asked() -> None:
+    from benchmarks.run import DEFAULT_OUT, TRACKED
+
+    assert parse_args([]).out == DEFAULT_OUT == ROOT / "build" / "benchmarks"
+    assert parse_args(["--update-results"]).out == TRACKED == ROOT / "benchmarks" / "results"
+    assert parse_args(["--out", "x"]).out == Path("x")
+    with pytest.raises(SystemExit):
+        parse_args(["--out", "x", "--update-results"])
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(DEFAULT_OUT / "results.md")],
+                             cwd=ROOT, capture_output=True)
+    if ignored.returncode != 128:  # 128: not a git checkout (an sdist); nothing to check
+        assert ignored.returncode == 0, "build/benchmarks must be ignored by git"
+
+
+def test_summary_is_short_and_plain() -> None:
+    long = "x" * 300
+    sections = [common.Section("a", "A", {}, "| t |<br>", targets=[
+        common.Target("MLP step, batch 1: tensorgrad / reference " + long, "<= 1.2", "1.05<br>x",
+                      True),
+        common.Target("peak RSS", "<= 2x", "3x", False)])]
+    meta = {"mode": "quick", "seconds": 83.2, "other_programs_cpu_share": 0.5}
+    text = report.summary(sections, meta, "build/benchmarks")
+    assert "1 of 2 targets met" in text and "NOT met" in text and "inflated" in text
+    assert "<br>" not in text and max(map(len, text.splitlines())) <= 120
 
 
 def test_only_rejects_unknown_names() -> None:

@@ -220,7 +220,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             import matplotlib  # noqa: F401
         except ImportError:
             p.error("--plot needs matplotlib, which is not installed: pip install matplotlib "
-                    "(or pip install 'tensorgrad[plot]')")
+                    "(or pip install 'tensorgrad-numpy[plot]')")
     hidden = ",".join(map(str, args.hidden))
     print(f"digits: MLP 64-{hidden.replace(',', '-')}-10 (ReLU), {args.optimizer} lr={args.lr}, "
           f"batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}")

@@ -41,14 +41,51 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error |x - y|."""
+    """Mean absolute error: ``|x - y|`` per element, then reduced (`functional.l1_loss`).
+
+    ``input`` and ``target`` have the same shape (any); the result is a scalar, or that
+    shape with ``reduction='none'``. The gradient is ``sign(x - y)`` (0 where x == y), over
+    the element count with 'mean'. Less sensitive to outliers than `MSELoss`.
+
+    Args:
+        reduction: 'mean' (default), 'sum' or 'none'.
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn as nn
+        >>> x = tg.tensor([1.0, 2.0, -4.0], requires_grad=True)
+        >>> loss = nn.L1Loss()(x, [1.0, 0.0, 0.0])        # (0 + 2 + 4) / 3
+        >>> loss.item()
+        2.0
+        >>> loss.backward()
+        >>> x.grad.round(4)                              # sign(x - y) / 3
+        array([ 0.    ,  0.3333, -0.3333], dtype=float32)
+    """
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.l1_loss(input, target, self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic for |x - y| < beta, linear beyond (see `functional.smooth_l1_loss`)."""
+    """Smooth L1 loss: per element, with ``d = x - y``, ``0.5 d**2 / beta`` where
+    ``|d| < beta`` and ``|d| - beta / 2`` beyond, then reduced (`functional.smooth_l1_loss`).
+
+    Quadratic near zero (a gradient that shrinks with the error), linear far away (a
+    gradient of at most 1, robust to outliers); ``beta=0`` is `L1Loss`. Same shapes as
+    `L1Loss`; PyTorch's definition.
+
+    Args:
+        reduction: 'mean' (default), 'sum' or 'none'.
+        beta: where the quadratic part ends, ``>= 0``.
+
+    Examples:
+        >>> import tensorgrad as tg, tensorgrad.nn as nn
+        >>> x = tg.tensor([0.5, 3.0], requires_grad=True)
+        >>> nn.SmoothL1Loss(reduction="none")(x, [0.0, 0.0]).numpy()   # 0.5 * 0.25, 3 - 0.5
+        array([0.125, 2.5  ], dtype=float32)
+        >>> nn.SmoothL1Loss()(x, [0.0, 0.0]).backward()
+        >>> x.grad                                             # (d / beta, sign(d)) / 2
+        array([0.25, 0.5 ], dtype=float32)
+    """
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)

@@ -484,8 +484,8 @@ class ReduceLROnPlateau:
         mode: ``"min"`` (the metric should fall, e.g. a loss) or ``"max"`` (an accuracy).
         factor: ``new_lr = lr * factor``, ``< 1``.
         patience: epochs without improvement tolerated; the rate drops on the next one.
-        threshold, threshold_mode: what counts as an improvement over the best value:
-            ``"rel"``: below ``best * (1 - threshold)`` (``"min"``) or above
+        threshold: how much better than the best value counts as an improvement.
+        threshold_mode: ``"rel"``: below ``best * (1 - threshold)`` (``"min"``) or above
             ``best * (1 + threshold)`` (``"max"``); ``"abs"``: beyond ``best -/+ threshold``.
         cooldown: epochs after a reduction during which bad epochs are not counted.
         min_lr: lower bound of the rate, one for all groups or a list with one per group.

@@ -20,7 +20,7 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without hypothesis
     raise ImportError(
         "tensorgrad.testing needs hypothesis: pip install hypothesis "
-        "(or pip install 'tensorgrad[dev]')"
+        "(or pip install 'tensorgrad-numpy[dev]')"
     ) from e
 
 # Re-exported so that op test domains (tensorgrad/ops/domains.py) need only this module.
