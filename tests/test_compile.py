@@ -278,3 +278,40 @@ def test_decorator_and_gradient_accumulation():
     accumulate(x)
     np.testing.assert_allclose(w.grad, 2 * (-1.5) * x)
     assert len(accumulate.programs) == 2  # .grad None and .grad set are two signatures
+
+
+@pytest.mark.parametrize("kind", ["norms-dropout", "embedding"])
+def test_norm_dropout_and_embedding_layers_match_eager(kind):
+    def build():
+        tg.manual_seed(0)
+        if kind == "embedding":
+            model = nn.Sequential(nn.Embedding(10, 6), nn.Flatten(), nn.Linear(18, 3))
+        else:
+            model = nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.ReLU(),
+                                  nn.Dropout(0.3), nn.Linear(16, 8), nn.LayerNorm(8),
+                                  nn.Linear(8, 3))
+        model.to(np.float64)
+        return model, step_fn(model, tg.optim.Adam(model.parameters(), lr=0.01))
+    (m1, s1), (m2, s2) = build(), build()
+    s2 = tg.compile(s2)
+    rng = np.random.default_rng(0)
+    for i in range(20):
+        x = rng.integers(0, 10, (5, 3)) if kind == "embedding" else rng.standard_normal((5, 6))
+        y = rng.integers(0, 3, 5)
+        tg.manual_seed(i)
+        l1 = s1(tg.tensor(x), tg.tensor(y))
+        tg.manual_seed(i)
+        l2 = s2(tg.tensor(x), tg.tensor(y))
+        np.testing.assert_allclose(l1.data, l2.data, rtol=1e-12)
+    for (k, a), b in zip(m1.state_dict().items(), m2.state_dict().values()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=k)  # buffers too
+    assert len(s2.programs) == 1
+
+
+def test_library_reading_a_parameter_dependent_value_raises():
+    # BatchNorm with momentum=None averages with 1 / num_batches_tracked, a Python number
+    # the replay could not recompute: refused rather than frozen.
+    model = nn.Sequential(nn.Linear(6, 4), nn.BatchNorm1d(4, momentum=None)).to(np.float64)
+    step = tg.compile(lambda x: model(x).sum())
+    with pytest.raises(RuntimeError, match="tensor values"):
+        step(tg.tensor(np.ones((3, 6))))

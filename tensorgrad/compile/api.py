@@ -41,8 +41,8 @@ class Compiled:
                 sig.append((False, a.shape, a.dtype))
             else:
                 sig.append((None, _hashable(a)))
-        key = (tuple(sig), tuple(sorted((k, _hashable(v)) for k, v in kwargs.items())),
-               grad_mode.is_grad_enabled())
+        key = (tuple(sig), tuple(sorted((k, _hashable(v)) for k, v in kwargs.items()))
+               if kwargs else (), grad_mode.is_grad_enabled())
         for entry in self._cache.get(key, ()):
             if entry.guard():
                 return _build(entry.template, entry.fn(*arrays))
@@ -285,8 +285,9 @@ def _guards(tr: Trace) -> list[str]:
             out.append(f"{name}.{slot} is None")
         else:
             shape, dtype = info
-            out.append(f"{name}.{slot} is not None and {name}.{slot}.shape == {shape!r} "
-                       f"and {name}.{slot}.dtype == np.{np.dtype(dtype).name}")
+            check = f"{name}.{slot}.shape == {shape!r} and {name}.{slot}.dtype == " \
+                f"np.{np.dtype(dtype).name}"
+            out.append(check if slot == "data" else f"{name}.{slot} is not None and {check}")
     for m in tr.modules:
         k = tr.obj(m, "m_" + tr.names.get(id(m), "module"))
         out.append(f"_o{k}.training is {bool(m.training)}")

@@ -56,6 +56,8 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
     params = ", ".join(arg_names)
     src = f"def {name}({params}):\n" + "".join(f"    {ln}\n" for ln in lines)
     if guards:
+        guards = [re.sub(r"\b_o(\d+)\b", lambda m: emit.objname[int(m.group(1))], g)
+                  for g in guards]
         src += "\n\ndef guard():\n    return (" + "\n            and ".join(guards) + ")\n"
     else:
         src += "\n\ndef guard():\n    return True\n"
@@ -126,16 +128,24 @@ def _escapes(stmts: list[Stmt], results: list[Var]) -> set:
 
 
 def _fold_creations(tr: Trace, stmts: list[Stmt], results: list[Var]) -> list[Stmt]:
-    """Arrays made from Python values (``np.array(1.0)``, a seed) that nothing writes into
-    and nothing keeps: made once, here, instead of at every call."""
+    """Arrays made from Python values (``np.array(1.0)``, the seed of backward) and what is
+    computed from them alone (``seed * (1 / N)``), when nothing writes into them and nothing
+    keeps them: made once, here, instead of at every call. (Arrays the step merely refers to,
+    a numpy global say, stay references: their values are read at call time.)"""
     written, escapes = _written(stmts), _escapes(stmts, results)
+    literal: set = set()
     out = []
     for s in stmts:
-        v = s.outs[0] if s.kind == "create" and len(s.outs) == 1 else None
-        if v is not None and v.id not in written and v.id not in escapes and \
-                not _uses(s):
+        v = s.outs[0] if len(s.outs) == 1 else None
+        pure = s.kind in ("create", "ufunc", "reduce", "getitem", "method", "func") and \
+            not s.writes
+        if v is not None and pure and _root(v).id not in written and \
+                _root(v).id not in escapes and v.id not in escapes and \
+                all(u.id in literal for u in _uses(s)) and v.value is not None:
             v.kind = "const"
             v.src = v.value
+            v.base = None
+            literal.add(v.id)
             continue
         out.append(s)
     return out

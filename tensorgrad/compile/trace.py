@@ -39,7 +39,7 @@ ACTIVE: Optional[Trace] = None  # the trace being recorded, if any
 class Var:
     """One array value of the traced program."""
 
-    __slots__ = ("id", "shape", "dtype", "kind", "hint", "value", "fresh", "base", "src")
+    __slots__ = ("id", "shape", "dtype", "kind", "hint", "value", "fresh", "base", "src", "dep")
 
     def __init__(self, id: int, value: np.ndarray, kind: str, hint: str = "") -> None:
         self.id = id
@@ -51,6 +51,9 @@ class Var:
         self.fresh = False  # a new array an out= buffer can hold (not a view, not a scalar)
         self.base: Optional[Var] = None  # the var whose memory this one views
         self.src: Any = None  # input: (object index, slot); const: the array; arg: position
+        # Computed from state the replay reads afresh (parameters, buffers, random draws):
+        # library code may not turn such a value into a Python number during a trace.
+        self.dep = kind == "input"
 
 
 class Stmt:
@@ -261,6 +264,7 @@ def _wrap(tr: Trace, result: Any, stmt: Stmt, inputs: list) -> Any:
         stmt.outs.append(None)
         return result
     v = tr.new_var(result, "op", stmt.name)
+    v.dep = stmt.kind == "random" or any(iv.dep for iv in inputs)
     for iv in inputs:
         if iv.value is not None and iv.value.size and np.may_share_memory(result, iv.value):
             v.base = iv
@@ -305,6 +309,7 @@ def _ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
         return None
     if out is not None:
         stmt.outs = [None] * len(out)
+        _taint(writes, _vars_in(args, []))
         return out[0] if len(out) == 1 else out
     return _wrap(tr, res, stmt, _vars_in(args, []))
 
@@ -321,11 +326,20 @@ def _call(kind: str, fn: Any, args: tuple, kwargs: dict, name: str, write: Any =
     stmt = Stmt(kind, fn, a, kw, [], writes, name)
     res = _run(kind, fn, _unwrap(args), _unwrap(kwargs))
     tr.add(stmt)
+    _taint(writes, _vars_in(a, []))
     if writes and (kind == "setitem" or res is None):
         return res
     if writes and kind == "func":
         return kwargs["out"]
     return _wrap(tr, res, stmt, _vars_in(a, []))
+
+
+def _taint(writes: list, inputs: list) -> None:
+    if any(i.dep for i in inputs):
+        for w in writes:
+            while w is not None:
+                w.dep = True
+                w = w.base
 
 
 def _run(kind: str, fn: Any, args: Any, kwargs: Any) -> Any:
@@ -376,8 +390,9 @@ def _value_read(a: Traced, what: str) -> np.ndarray:
                              f.f_code.co_filename):
         f = f.f_back
     fn = os.path.abspath(f.f_code.co_filename) if f is not None else ""
-    if fn.startswith(_PKG + os.sep) and not fn.startswith(_NOT_LIBRARY):
-        return v
+    if fn.startswith(_PKG + os.sep) and not fn.startswith(_NOT_LIBRARY) and \
+            not (a._v is not None and a._v.dep):
+        return v  # library code checking an input (class targets in range, say)
     raise RuntimeError(
         f"tg.compile: {what} of a tensor inside the compiled function at {user_line()}: the "
         "compiled step cannot depend on tensor values (it replays the same operations every "
