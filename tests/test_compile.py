@@ -315,3 +315,15 @@ def test_library_reading_a_parameter_dependent_value_raises():
     step = tg.compile(lambda x: model(x).sum())
     with pytest.raises(RuntimeError, match="tensor values"):
         step(tg.tensor(np.ones((3, 6))))
+
+
+def test_digits_demo_compiled_matches_eager():
+    from tensorgrad.examples import digits
+
+    def quiet(_):
+        return None
+    eager = digits.train(epochs=2, optimizer="sgd", progress=False, log=quiet)
+    compiled = digits.train(epochs=2, optimizer="sgd", progress=False, log=quiet, compile=True)
+    for a, b in zip(eager.history, compiled.history):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+        assert a["test_accuracy"] == b["test_accuracy"]

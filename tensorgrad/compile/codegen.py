@@ -427,8 +427,9 @@ class _Emitter:
             return f"{self.fmt(x)}[{self.index(idx)}] = {self.fmt(val)}"
         if s.kind == "method":
             x, rest = s.args[0], s.args[1:]
-            if s.name == "T":
-                return f"{target}{self.fmt(x)}.T"
+            if s.name == "T" and not s.writes:  # a view: written where it is used
+                self.names.vars[outs[0].id] = f"{self.fmt(x)}.T"
+                return ""
             if s.fn == "astype" and out_kw:
                 y = self.names.var(outs[0])
                 return f"{y} = {out_kw[4:]}\nnp.copyto({y}, {self.fmt(x)}, casting='unsafe')"

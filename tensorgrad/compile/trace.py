@@ -165,6 +165,7 @@ class Trace:
         self.modules: list[Any] = []  # modules called, for the training-flag guard
         self._module_ids: set = set()
         self.in_backward = 0
+        self.module_named: set = set()
         self.undo: list[Callable[[], None]] = []
 
     # -- vars
@@ -667,8 +668,10 @@ def _install(tr: Trace) -> None:
         name = tr.names.get(id(self))
         if name and hasattr(out, "_op"):
             d = slots["data"].__get__(out, Tensor)
-            if isinstance(d, Traced) and d._v is not None and d._v.kind == "op":
-                d._v.hint = name
+            v = d._v if isinstance(d, Traced) else None
+            if v is not None and v.kind == "op" and v.id not in tr.module_named:
+                v.hint = name  # the innermost module's name: "model_0", not "model"
+                tr.module_named.add(v.id)
         return out
     patch(Module, "__call__", call)
 
