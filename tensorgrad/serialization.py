@@ -30,6 +30,8 @@ import numpy as np
 
 from .tensor import Tensor
 
+__all__ = ["SerializationError", "load", "save"]
+
 PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 
 STRUCTURE = "__tensorgrad__"
@@ -274,6 +276,10 @@ def load(path: PathOrFile) -> Any:
             try:
                 value = npz[name]
             except Exception as e:
+                if "pickle" in str(e).lower():
+                    raise SerializationError(
+                        f"load: member {name!r} of {where} is an object array (pickled data), "
+                        "which tensorgrad never loads; not a tensorgrad checkpoint") from e
                 raise SerializationError(f"load: {where} is corrupt or truncated (member "
                                          f"{name!r}: {type(e).__name__}: {e})") from e
             if not isinstance(value, np.ndarray):

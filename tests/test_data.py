@@ -418,6 +418,16 @@ def test_plain_classes_work_without_subclassing_dataset() -> None:
     assert isinstance(next(iter(DataLoader([1.0, 2.0], batch_size=2))), tg.Tensor)
 
 
+def test_pytorch_positional_options_say_to_use_keywords() -> None:
+    ds = TensorDataset(np.zeros((4, 2)))
+    with pytest.raises(TypeError, match="batch_size=32"):
+        DataLoader(ds, 32)
+    with pytest.raises(TypeError, match="by keyword"):
+        DataLoader(np.zeros((4, 2)), np.zeros(4), 2, True)
+    with pytest.raises(TypeError, match="not both"):
+        DataLoader(ds, np.zeros(4))
+
+
 def test_unbatchable_samples_name_the_indices() -> None:
     class Ragged(Dataset):
         def __len__(self) -> int:

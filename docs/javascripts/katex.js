@@ -3,7 +3,8 @@
 // load of the Material theme (document$); on a plain page, once the DOM is ready.
 (function () {
   function typeset(root) {
-    var nodes = root.querySelectorAll(".arithmatex");
+    // The table of contents repeats headings as plain text, math included: typeset it too.
+    var nodes = root.querySelectorAll(".arithmatex, .md-nav__link");
     for (var i = 0; i < nodes.length; i++) {
       renderMathInElement(nodes[i], {
         delimiters: [

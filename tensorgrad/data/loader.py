@@ -83,6 +83,15 @@ class DataLoader:
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
+        if len(arrays) > 1 and isinstance(arrays[-1], (bool, int, np.integer)):
+            # PyTorch's DataLoader(dataset, 32, True): here the options are keywords only.
+            raise TypeError(
+                f"DataLoader: got the number {arrays[-1]!r} where arrays or one dataset are "
+                "expected; pass the options by keyword: DataLoader(dataset, batch_size=32, "
+                "shuffle=True)"
+            )
+        if len(arrays) > 1 and any(_is_dataset(a) for a in arrays):
+            raise TypeError("DataLoader: takes one dataset, or arrays, not both")
         # A dataset: one argument that indexes like one but is not array-like.
         self.dataset: Any = arrays[0] if len(arrays) == 1 and _is_dataset(arrays[0]) else None
         # Batches are tuples when the samples are (always for a TensorDataset, as PyTorch).
