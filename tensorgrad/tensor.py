@@ -32,7 +32,7 @@ class Tensor:
     die as soon as the user lets go of them.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_op", "_inputs", "_params", "_seq",
+    __slots__ = ("data", "grad", "requires_grad", "_op", "_inputs", "_params", "_seq", "_prev",
                  "__weakref__")
 
     # numpy defers to our operators (ndarray + Tensor -> Tensor) and to __array_ufunc__.
@@ -45,6 +45,7 @@ class Tensor:
     _inputs: Optional[tuple]
     _params: Optional[dict]
     _seq: int  # creation number of a recorded tensor (see autograd/engine.py)
+    _prev: Optional[tuple]  # (stamp, the tensor's graph before an in-place op): versions.py
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         arr = dtypes.to_array(data.data if isinstance(data, Tensor) else data, dtype)
@@ -53,12 +54,7 @@ class Tensor:
                 f"tensor: requires_grad=True needs a floating dtype, got {arr.dtype}: only "
                 "floating point tensors can have gradients (pass dtype=np.float32 or float data)"
             )
-        self.data = arr
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self._op = None
-        self._inputs = None
-        self._params = None
+        init_slots(self, arr, bool(requires_grad))
 
     # ---------------------------------------------------------------- array attributes
     @property
@@ -130,6 +126,19 @@ class Tensor:
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``.grad`` to None)."""
         self.grad = None
+
+    # ---------------------------------------------------------------- core: hooks, versions
+    def register_hook(self, fn: Any) -> Any:
+        """Call ``fn(grad)`` with this tensor's gradient whenever backward computes it (for a
+        leaf: the total of this pass, before it is added to ``.grad``). ``fn`` may return a
+        replacement gradient of the same shape, or None. Returns a handle whose
+        ``.remove()`` takes the hook off."""
+        return _ops.engine.register_hook(self, fn)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (shared with its views)."""
+        return _ops.engine.versions.version(self.data)
 
     def backward(self, grad: Any = None, retain_graph: Optional[bool] = None,
                  create_graph: bool = False) -> None:
@@ -424,15 +433,22 @@ class Size(int):
         return (int, (int(self),))
 
 
-def _const(data: np.ndarray) -> Tensor:
-    """A Tensor around `data` (no copy) that needs no gradient: the cheap internal constructor."""
-    t = _new(Tensor)
+def init_slots(t: Tensor, data: np.ndarray, requires_grad: bool) -> None:
+    """Every slot of a new Tensor, in one place (``Tensor.__init__``, ``_const``, `record`):
+    a leaf around `data`. ``_seq`` is set only when the tensor is recorded."""
     t.data = data
     t.grad = None
-    t.requires_grad = False
+    t.requires_grad = requires_grad
     t._op = None
     t._inputs = None
     t._params = None
+    t._prev = None  # (stamp, older self) after an in-place op: see autograd/versions.py
+
+
+def _const(data: np.ndarray) -> Tensor:
+    """A Tensor around `data` (no copy) that needs no gradient: the cheap internal constructor."""
+    t = _new(Tensor)
+    init_slots(t, data, False)
     return t
 
 

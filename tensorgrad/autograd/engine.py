@@ -4,25 +4,31 @@
    created after it, so visiting tensors in decreasing ``_seq`` order (a heap) reaches each one
    only after every gradient contribution to it has arrived: a topological order without a
    separate sort and without recursion (a chain of a million ops is fine).
-2. A node's op turns its incoming gradient into one gradient per input; ``unbroadcast`` reduces
-   each to its input's shape and dtype (the only place in the library that does so). When a
-   pending gradient is an array no one else holds (``owned``), an elementwise op may compute
-   its input's gradient in place, as hand-written backprop does with ``dz *= sigma'(z)``.
-3. Leaves accumulate into ``.grad`` (``backward``) or into the result (``grad``).
-4. Unless the graph is retained, each node forgets its inputs and saved values right after
+2. A pending gradient travels with a flag, ``(g, mutable)`` as in HIPS autograd: mutable when
+   nothing but the engine holds the array, so it may be overwritten (an elementwise op then
+   computes its input's gradient in place, as hand-written backprop does with
+   ``dz *= sigma'(z)``, and sums add into it). The flag is recomputed at every accumulation and
+   cleared whenever the array is handed out (a hook, ``retain_grad``, ``tg.grad``).
+3. A node's op turns its gradient into one gradient per input; ``unbroadcast`` reduces each to
+   its input's shape and dtype (the only place in the library that does so).
+4. Gradients of leaves from every path are summed first, then passed to the leaf's hooks and
+   added to ``.grad`` once (``backward``) or returned (``grad``).
+5. Unless the graph is retained, each node forgets its inputs and saved values right after
    use (it keeps its op, for its name), so intermediate arrays are freed and a second
    backward through it fails with a clear message.
+6. Nodes recorded before an in-place write are checked first (``versions.check``): a value
+   their rules read must not have changed since (PyTorch's version counter check).
 """
 from __future__ import annotations
 
 import weakref
 from heapq import heappop, heappush
-from typing import Any, Optional, Sequence, Union, cast
+from typing import Any, Callable, Optional, Sequence, Union, cast
 
 import numpy as np
 
 from ..tensor import Tensor, _const
-from . import grad_mode
+from . import grad_mode, versions
 from . import op as _op
 
 TensorOrSeq = Union[Tensor, Sequence[Tensor]]
@@ -33,14 +39,61 @@ _FREED_MSG = (
     "to backward through the graph again."
 )
 
-# Non-leaf tensors whose gradient the user asked to keep (Tensor.retain_grad()), by id. (Not a
-# WeakSet: that compares members with ==, which on Tensors is elementwise.)
-retained: dict = {}
+# The engine's in-place gradient rules (relu, tanh, sigmoid) and in-place sums. The tests turn
+# this off to check that they change no result.
+INPLACE_RULES = True
+
+
+class _Watch:
+    """What the user attached to one tensor: hooks (Tensor.register_hook) and retain_grad."""
+
+    __slots__ = ("ref", "hooks", "retain")
+
+    def __init__(self, ref: Any) -> None:
+        self.ref = ref
+        self.hooks: list = []
+        self.retain = False
+
+
+# Tensors with hooks or retain_grad(), by id. (Not a WeakKeyDictionary: that compares keys
+# with ==, which on Tensors is elementwise.) Entries go when their tensor dies.
+watched: dict = {}
+
+
+def watch(t: Tensor) -> _Watch:
+    k = id(t)
+    w = watched.get(k)
+    if w is None:
+        w = watched[k] = _Watch(weakref.ref(t, lambda _: watched.pop(k, None)))
+    return w
 
 
 def retain(t: Tensor) -> None:
-    k = id(t)
-    retained[k] = weakref.ref(t, lambda _: retained.pop(k, None))
+    watch(t).retain = True
+
+
+class RemovableHandle:
+    """Returned by ``Tensor.register_hook``: ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, t: Tensor, fn: Callable[[Any], Any]) -> None:
+        self._ref = weakref.ref(t)
+        self._fn = fn
+
+    def remove(self) -> None:
+        t = self._ref()
+        w = watched.get(id(t)) if t is not None else None
+        if w is not None and self._fn in w.hooks:
+            w.hooks.remove(self._fn)
+
+
+def register_hook(t: Tensor, fn: Callable[[Any], Any]) -> RemovableHandle:
+    if not t.requires_grad:
+        raise RuntimeError(f"register_hook: cannot register a hook on a tensor that does not "
+                           f"require grad (shape {t.shape})")
+    if not callable(fn):
+        raise TypeError(f"register_hook: fn must be callable, got {type(fn).__name__}")
+    watch(t).hooks.append(fn)
+    return RemovableHandle(t, fn)
 
 
 def unbroadcast(g: Any, shape: tuple) -> Any:
@@ -58,12 +111,16 @@ def unbroadcast(g: Any, shape: tuple) -> Any:
     return g
 
 
-def _own(g: Any, incoming: Any, dtype: np.dtype) -> np.ndarray:
-    """`g` as an array that ``.grad`` may own and add into in place (copied when it could be
-    shared: a pass-through of the incoming gradient, a view, or a Tensor's data)."""
-    if type(g) is np.ndarray and g is not incoming and g.base is None and g.flags.writeable:
-        return g
-    return np.array(_data(g), dtype=dtype)
+def _add(prev: Any, prev_mutable: bool, g: Any, mutable: bool) -> tuple:
+    """(prev + g, whether the sum is the engine's own): into an array the engine owns if there
+    is one, else a new array (a 0-d sum may be a numpy scalar: never mutable)."""
+    if INPLACE_RULES:
+        if prev_mutable:
+            return np.add(prev, g, out=prev), True
+        if mutable:
+            return np.add(g, prev, out=g), True
+    total = prev + g
+    return total, type(total) is np.ndarray
 
 
 def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
@@ -96,47 +153,54 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
                  create_graph: bool, capture: Optional[dict] = None) -> None:
     """Propagate `seeds` (dL/d root) back through the graph.
 
-    With `capture` (a dict id(input) -> None), gradients of those tensors are stored there and
-    no ``.grad`` is touched; otherwise leaves accumulate into ``.grad``.
+    With `capture` (a dict id(input) -> None), the gradients of those tensors are stored there
+    as ``(g, mutable)`` and no ``.grad`` is touched; otherwise leaves accumulate into ``.grad``.
     """
-    grads: dict = {}  # id(tensor) -> gradient received so far
-    owned: set = set()  # ids of tensors whose pending gradient no one but the engine holds
-    heap: list = []  # (-_seq, tensor): the newest tensor comes out first
+    pending: dict = {}  # id(node) -> (gradient so far, mutable)
+    leaves: dict = {}  # id(leaf) -> [leaf, gradient so far, mutable]
+    heap: list = []  # (-_seq, node): the newest node comes out first
+    inplace = INPLACE_RULES and not create_graph
+    checked = versions.last_write  # nodes recorded after every in-place write need no check
     for r, g in zip(roots, seeds):
-        if r._op is None:  # the output is itself a leaf: its gradient is the seed (copied)
-            _deliver(r, g, g, capture, create_graph)
-        elif r._inputs is None:  # recorded, but its graph was freed
+        if r._op is None:
+            _accumulate_leaf(leaves, r, g, False)
+            continue
+        if r._inputs is None:
             raise RuntimeError(_FREED_MSG)
-        elif id(r) in grads:
-            grads[id(r)] = grads[id(r)] + g
+        if r._seq < checked:
+            versions.check_root(r)
+        k = id(r)
+        if k in pending:
+            pending[k] = _add(pending[k][0], pending[k][1], g, False)
         else:
-            grads[id(r)] = g
+            pending[k] = (g, False)
             heappush(heap, (-r._seq, r))
-    check = _op.anomaly_hook
+    anomaly = _op.anomaly_hook
     while heap:
         t = heappop(heap)[1]
         k = id(t)
-        g = grads.pop(k)
-        mine = k in owned
-        owned.discard(k)
+        g, mutable = pending.pop(k)
+        if watched or capture:
+            g, mutable = _hand_out(t, g, mutable, capture, create_graph)
         inputs, op, params = t._inputs, t._op, t._params
+        if t._seq < checked:
+            inputs = versions.check(t, inputs)
         if not retain_graph:
             t._inputs = t._params = None  # frees the saved arrays; _op keeps the name
-        if capture is not None and k in capture:
-            capture[k] = g if capture[k] is None else capture[k] + g
-            mine = False
-        if retained and capture is None and k in retained:  # grad() leaves .grad alone
-            t.grad = _own(g, None, t.data.dtype) if t.grad is None else t.grad + _data(g)
-            mine = False
         if create_graph:
             results = op.backward(g, t, inputs, params, inputs)
+            _require_tensors(op, results)
         elif len(inputs) == 1:
-            results = op.backward(g, t.data, (inputs[0].data,), params, inputs, mine)
+            results = op.backward(g, t.data, (inputs[0].data,), params, inputs,
+                                  mutable and inplace)
         else:
             results = op.backward(g, t.data, [p.data for p in inputs], params, inputs)
-        if check is not None:
-            check(t, "backward", results, op)
-        trust = not create_graph and op.fresh_results
+        if anomaly is not None:
+            anomaly(t, "backward", results, op)
+        # A rule's result is the engine's own if the rule made it (not g passed through, not
+        # a view), or if g was and this op has one input (reshape of g, an in-place rule).
+        fresh = inplace and op.fresh_results
+        single = mutable and len(inputs) == 1
         for p, gi in zip(inputs, results):
             if gi is None:
                 continue
@@ -145,26 +209,82 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
                 gi = unbroadcast(gi, pd.shape)
             if gi.dtype is not pd.dtype and gi.dtype != pd.dtype:  # `is`: the cheap common case
                 gi = gi.astype(pd.dtype)
+            mine = fresh and type(gi) is np.ndarray and gi.flags.writeable and (
+                single or gi.base is None and gi is not g)
             if p._op is None:
-                _deliver(p, gi, g, capture, create_graph)
+                _accumulate_leaf(leaves, p, gi, mine)
                 continue
-            k = id(p)
-            prev = grads.get(k)
+            kp = id(p)
+            prev = pending.get(kp)
             if prev is not None:
-                grads[k] = total = prev + gi
-                if type(total) is np.ndarray:  # a new array (0-d sums give numpy scalars)
-                    owned.add(k)
+                pending[kp] = _add(prev[0], prev[1], gi, mine)
             elif p._inputs is None:
                 raise RuntimeError(_FREED_MSG)
             else:
-                grads[k] = gi
+                pending[kp] = (gi, mine)
                 heappush(heap, (-p._seq, p))
-                # Ours alone if the rule made it (not a pass-through of g, not a view), or if
-                # g was ours and this is its only input (a pass-through such as reshape of
-                # one tensor, or an in-place rule); g handed to two inputs is shared.
-                if trust and type(gi) is np.ndarray and gi.flags.writeable and (
-                        gi.base is None and gi is not g or mine and len(inputs) == 1):
-                    owned.add(k)
+    for leaf, g, mutable in leaves.values():
+        if watched or capture:
+            g, mutable = _hand_out(leaf, g, mutable, capture, create_graph)
+        if capture is None:
+            _deliver(leaf, g, mutable, create_graph)
+
+
+def _accumulate_leaf(leaves: dict, leaf: Tensor, g: Any, mutable: bool) -> None:
+    if not leaf.requires_grad:
+        return
+    k = id(leaf)
+    prev = leaves.get(k)
+    if prev is None:
+        leaves[k] = [leaf, g, mutable]
+    else:
+        prev[1], prev[2] = _add(prev[1], prev[2], g, mutable)
+
+
+def _hand_out(t: Tensor, g: Any, mutable: bool, capture: Optional[dict],
+              create_graph: bool) -> tuple:
+    """Run `t`'s hooks on its gradient `g` (each may replace it), then keep it for
+    ``retain_grad`` and ``tg.grad``. Anything handed out is no longer the engine's alone."""
+    k = id(t)
+    w = watched.get(k)
+    if w is not None:
+        for fn in list(w.hooks):
+            mutable = False
+            out = fn(g)
+            if out is not None:
+                g = _hook_result(t, out, fn, create_graph)
+        if w.retain and capture is None and t._op is not None:  # grad() leaves .grad alone
+            own = np.array(_data(g), dtype=t.data.dtype, copy=True)
+            t.grad = own if t.grad is None else t.grad + own
+    if capture is not None and k in capture:
+        capture[k] = (g, mutable)
+        mutable = False
+    return g, mutable
+
+
+def _hook_result(t: Tensor, out: Any, fn: Any, create_graph: bool) -> Any:
+    name = getattr(fn, "__name__", repr(fn))
+    if create_graph:
+        out = out if isinstance(out, Tensor) else _const(np.asarray(out, dtype=t.data.dtype))
+    else:
+        out = np.asarray(_data(out))
+        if out.dtype != t.data.dtype:
+            out = out.astype(t.data.dtype)
+    if out.shape != t.shape:
+        raise RuntimeError(f"hook {name}: returned a gradient of shape {out.shape} for a "
+                           f"tensor of shape {t.shape}; a hook must keep the shape")
+    return out
+
+
+def _require_tensors(op: Any, results: list) -> None:
+    """Under create_graph a gradient must be a Tensor, or its own derivative is lost."""
+    for i, gi in enumerate(results):
+        if gi is not None and not isinstance(gi, Tensor):
+            raise RuntimeError(
+                f"backward: the gradient rule of '{op.name}' for input {i} returned a "
+                f"{type(gi).__name__}, not a Tensor, under create_graph=True, so it cannot be "
+                "differentiated again. Write the rule with Tensor operations (numpy calls on "
+                "Tensors record), or make its op second_order=False.")
 
 
 def _data(g: Any) -> Any:
@@ -172,23 +292,14 @@ def _data(g: Any) -> Any:
     return g.data if isinstance(g, Tensor) else g
 
 
-def _deliver(leaf: Tensor, g: Any, incoming: Any, capture: Optional[dict],
-             create_graph: bool) -> None:
-    """Hand a leaf its gradient: into the captured results, or accumulated into ``.grad``."""
-    if capture is not None:
-        k = id(leaf)
-        if k in capture:
-            capture[k] = g if capture[k] is None else capture[k] + g
-        return
+def _deliver(leaf: Tensor, g: Any, mutable: bool, create_graph: bool) -> None:
+    """Add a leaf's total gradient into ``.grad`` (which owns its array)."""
+    g = _data(g)
     if leaf.grad is None:
-        leaf.grad = _own(g, incoming, leaf.data.dtype) if not create_graph else \
-            np.array(_data(g), dtype=leaf.data.dtype)
+        leaf.grad = g if mutable and not create_graph and type(g) is np.ndarray else \
+            np.array(g, dtype=leaf.data.dtype, copy=True)
     else:
-        leaf.grad += _data(g)
-
-
-def _tensors(x: TensorOrSeq) -> list[Tensor]:
-    return list(x) if isinstance(x, (list, tuple)) else [cast(Tensor, x)]
+        leaf.grad += g
 
 
 def backward(tensors: TensorOrSeq, grad_tensors: Any = None,
@@ -199,10 +310,7 @@ def backward(tensors: TensorOrSeq, grad_tensors: Any = None,
     `retain_graph` defaults to `create_graph`.
     """
     roots = _tensors(tensors)
-    gs = list(grad_tensors) if isinstance(grad_tensors, (list, tuple)) else [grad_tensors]
-    if len(gs) == 1 and len(roots) > 1 and gs[0] is None:
-        gs = gs * len(roots)
-    seeds = [_seed(r, g, create_graph) for r, g in zip(roots, gs)]
+    seeds = _seeds("backward", roots, grad_tensors, create_graph)
     retain = create_graph if retain_graph is None else bool(retain_graph)
     if create_graph:
         with grad_mode.enable_grad():
@@ -231,18 +339,14 @@ def grad(outputs: TensorOrSeq, inputs: TensorOrSeq, grad_outputs: Any = None,
         >>> tg.grad(g.sum(), x)                                     # 6 x
         (tensor([ 6., 12.]),)
     """
-    outs, ins = _tensors(outputs), _tensors(inputs)
+    outs = _tensors(outputs)
+    ins = _tensors(inputs)
     for i, x in enumerate(ins):
         if not isinstance(x, Tensor) or not x.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad (inputs must be tensors "
                                "with requires_grad=True)")
-    gos = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
-    if len(gos) == 1 and len(outs) > 1 and gos[0] is None:
-        gos = gos * len(outs)
-    if len(gos) != len(outs):
-        raise ValueError(f"grad: got {len(gos)} grad_outputs for {len(outs)} outputs")
     retain = create_graph if retain_graph is None else retain_graph
-    seeds = [_seed(o, g, create_graph) for o, g in zip(outs, gos)]
+    seeds = _seeds("grad", outs, grad_outputs, create_graph)
     capture: dict = {id(x): None for x in ins}
     if create_graph:
         with grad_mode.enable_grad():
@@ -251,16 +355,30 @@ def grad(outputs: TensorOrSeq, inputs: TensorOrSeq, grad_outputs: Any = None,
         run_backward(outs, seeds, retain, False, capture)
     result: list = []
     for i, x in enumerate(ins):
-        g: Any = capture[id(x)]
-        if g is None:
+        got = capture[id(x)]
+        if got is None:
             if not allow_unused:
                 raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used to compute "
                                    "the outputs; pass allow_unused=True to get None for it")
             result.append(None)
             continue
+        g, mutable = got
         if isinstance(g, Tensor):
             result.append(g)
-        else:
-            result.append(_const(np.array(g, dtype=x.data.dtype, copy=True)
-                                 if type(g) is not np.ndarray or g.base is not None else g))
+        else:  # an array of its own: not the seed, not another result
+            result.append(_const(g if mutable and type(g) is np.ndarray else
+                                 np.array(g, dtype=x.data.dtype, copy=True)))
     return tuple(result)
+
+
+def _tensors(x: TensorOrSeq) -> list[Tensor]:
+    return list(x) if isinstance(x, (list, tuple)) else [cast(Tensor, x)]
+
+
+def _seeds(name: str, roots: list[Tensor], grads: Any, create_graph: bool) -> list:
+    """One starting gradient per root (`grads` None: all implicit), as PyTorch checks."""
+    gs = [None] * len(roots) if grads is None else list(grads) if isinstance(grads, (list, tuple)) else [grads]
+    if len(gs) != len(roots):
+        raise RuntimeError(f"{name}: got {len(roots)} tensors and {len(gs)} gradients; pass "
+                           "one gradient per tensor (None for a one-element tensor)")
+    return [_seed(r, g, create_graph) for r, g in zip(roots, gs)]

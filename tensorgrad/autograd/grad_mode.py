@@ -1,18 +1,28 @@
-"""Whether operations record a graph: `no_grad`, `enable_grad`, `is_grad_enabled`."""
+"""Whether operations record a graph: `no_grad`, `enable_grad`, `set_grad_enabled`,
+`is_grad_enabled`. The mode is per thread, as in PyTorch: ``no_grad`` in one thread leaves
+every other thread recording."""
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# A module global rather than a thread-local: every op reads it, and this keeps that read cheap.
-enabled: bool = True
+
+class _State(threading.local):
+    """The calling thread's grad mode. The class attribute is every new thread's default, so
+    reading ``state.enabled`` (every recorded op does) is one attribute lookup."""
+
+    enabled: bool = True
+
+
+state = _State()
 
 
 def is_grad_enabled() -> bool:
-    """True when operations on tensors that require grad record the graph."""
-    return enabled
+    """True when operations on tensors that require grad record the graph (in this thread)."""
+    return state.enabled
 
 
 class _GradMode:
@@ -27,16 +37,14 @@ class _GradMode:
         return super().__new__(cls)
 
     def __init__(self) -> None:
-        self._prev: list[bool] = []
+        self._prev: list[bool] = []  # a stack, so one instance can be entered re-entrantly
 
     def __enter__(self) -> None:
-        global enabled
-        self._prev.append(enabled)
-        enabled = self.mode
+        self._prev.append(state.enabled)
+        state.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        global enabled
-        enabled = self._prev.pop()
+        state.enabled = self._prev.pop()
 
     def __call__(self, fn: F) -> F:
         @functools.wraps(fn)
@@ -60,13 +68,21 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """``with tg.set_grad_enabled(flag):`` records when `flag` is true."""
+    """Turn recording on or off, as PyTorch's: ``tg.set_grad_enabled(False)`` called alone
+    takes effect at once (for this thread); ``with tg.set_grad_enabled(flag):`` restores the
+    previous mode on exit; ``@tg.set_grad_enabled(flag)`` applies it to each call."""
 
     def __init__(self, mode: bool) -> None:
         super().__init__()
         self.mode = bool(mode)
+        self._prev.append(state.enabled)
+        state.enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass  # already in effect since __init__; __exit__ restores the mode before it
 
     def __call__(self, fn: F) -> F:
+        state.enabled = self._prev.pop()  # a decorator changes nothing until fn is called
         mode = self.mode
 
         @functools.wraps(fn)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, init_slots
 from . import grad_mode
 
 Rule = Callable[..., Any]
@@ -57,13 +57,13 @@ class Op:
             OPS[key or name] = self
 
     def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
-                 inputs: Sequence[Any], owned: bool = False) -> list:
-        """Gradients for each input (None where the input needs none). `owned`: nothing but
-        the engine refers to the array `g`, so an in-place rule may overwrite it."""
+                 inputs: Sequence[Any], mutable: bool = False) -> list:
+        """Gradients for each input (None where the input needs none). `mutable`: nothing
+        but the engine refers to the array `g`, so an in-place rule may overwrite it."""
         kw = params or _NO_PARAMS
         rules = self.rules
         if len(inputs) == 1:  # the common cases, spelled out: this runs once per node
-            if owned and self.inplace is not None:
+            if mutable and self.inplace is not None:
                 return [self.inplace(g, ans, *args, **kw)]
             return [rules[0](g, ans, *args, **kw)]
         if len(inputs) == 2:
@@ -93,7 +93,7 @@ class VariadicOp(Op):
     __slots__ = ()
 
     def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
-                 inputs: Sequence[Any], owned: bool = False) -> list:
+                 inputs: Sequence[Any], mutable: bool = False) -> list:
         rule = self.rules[0]
         kw = params or _NO_PARAMS
         return [
@@ -131,9 +131,8 @@ def record(op: Op, data: Any, inputs: tuple, params: Optional[dict] = None) -> T
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     t = _new(Tensor)
-    t.data = data
-    t.grad = None
-    if grad_mode.enabled:
+    init_slots(t, data, False)
+    if _grad_mode.enabled:
         for p in inputs:
             if p.requires_grad:
                 t.requires_grad = True
@@ -144,14 +143,11 @@ def record(op: Op, data: Any, inputs: tuple, params: Optional[dict] = None) -> T
                 if anomaly_hook is not None:
                     anomaly_hook(t, "forward")
                 return t
-    t.requires_grad = False
-    t._op = None
-    t._inputs = None
-    t._params = None
     return t
 
 
 _new = object.__new__
+_grad_mode = grad_mode.state  # this thread's mode: one attribute read per op
 _counter = itertools.count()  # creation order of recorded tensors: the engine's topological key
 
 
