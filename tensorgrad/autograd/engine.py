@@ -377,7 +377,10 @@ def _tensors(x: TensorOrSeq) -> list[Tensor]:
 
 def _seeds(name: str, roots: list[Tensor], grads: Any, create_graph: bool) -> list:
     """One starting gradient per root (`grads` None: all implicit), as PyTorch checks."""
-    gs = [None] * len(roots) if grads is None else list(grads) if isinstance(grads, (list, tuple)) else [grads]
+    if grads is None:
+        gs: list = [None] * len(roots)
+    else:
+        gs = list(grads) if isinstance(grads, (list, tuple)) else [grads]
     if len(gs) != len(roots):
         raise RuntimeError(f"{name}: got {len(roots)} tensors and {len(gs)} gradients; pass "
                            "one gradient per tensor (None for a one-element tensor)")
