@@ -135,6 +135,23 @@ class Tensor:
         ``.remove()`` takes the hook off."""
         return _ops.engine.register_hook(self, fn)
 
+    # In place (tensorgrad/ops/inplace.py): the tensor's own array changes and its version
+    # goes up; recorded and differentiated in grad mode, refused on a leaf that requires grad.
+    def add_(self, other: Any) -> Tensor: return _ops.inplace.add_(self, other)
+    def sub_(self, other: Any) -> Tensor: return _ops.inplace.sub_(self, other)
+    def mul_(self, other: Any) -> Tensor: return _ops.inplace.mul_(self, other)
+    def div_(self, other: Any) -> Tensor: return _ops.inplace.div_(self, other)
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        return _ops.inplace.clamp_(self, min, max)
+    def copy_(self, src: Any) -> Tensor: return _ops.inplace.copy_(self, src)
+    def fill_(self, value: Any) -> Tensor: return _ops.inplace.fill_(self, value)
+    def zero_(self) -> Tensor: return _ops.inplace.zero_(self)
+    def __iadd__(self, other: Any) -> Tensor: return _ops.inplace.add_(self, other)
+    def __isub__(self, other: Any) -> Tensor: return _ops.inplace.sub_(self, other)
+    def __imul__(self, other: Any) -> Tensor: return _ops.inplace.mul_(self, other)
+    def __itruediv__(self, other: Any) -> Tensor: return _ops.inplace.div_(self, other)
+    def __setitem__(self, index: Any, value: Any) -> None: _ops.inplace.setitem(self, index, value)
+
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's memory has seen (shared with its views)."""
@@ -211,12 +228,6 @@ class Tensor:
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad:
-            raise RuntimeError("setitem: in-place assignment to a tensor that requires grad "
-                               "would corrupt the graph; assign to .data or use tg.where")
-        self.data[_ops.index_data(index)] = value.data if isinstance(value, Tensor) else value
 
     # ---------------------------------------------------------------- operators
     def __add__(self, other: Any) -> Tensor: return _ops.add(self, other)

@@ -161,13 +161,14 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
     heap: list = []  # (-_seq, node): the newest node comes out first
     inplace = INPLACE_RULES and not create_graph
     checked = versions.last_write  # nodes recorded after every in-place write need no check
+    recorded = versions.last_recorded  # tensors made after it cannot have been changed
     for r, g in zip(roots, seeds):
         if r._op is None:
             _accumulate_leaf(leaves, r, g, False)
             continue
         if r._inputs is None:
             raise RuntimeError(_FREED_MSG)
-        if r._seq < checked:
+        if r._seq < recorded:
             versions.check_root(r)
         k = id(r)
         if k in pending:
@@ -214,6 +215,8 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
             if p._op is None:
                 _accumulate_leaf(leaves, p, gi, mine)
                 continue
+            if p._seq < recorded:
+                versions.check_input(t, p, inputs)
             kp = id(p)
             prev = pending.get(kp)
             if prev is not None:

@@ -27,6 +27,8 @@ from . import op as _op
 _storages: dict = {}
 # Stamp of the latest write anywhere: the engine checks only nodes recorded before it.
 last_write: int = -1
+# Stamp of the latest write recorded in the graph: only tensors older than it can be stale.
+last_recorded: int = -1
 
 
 class _Storage:
@@ -53,7 +55,7 @@ def root(a: np.ndarray) -> np.ndarray:
 def note_write(a: np.ndarray, recorded: bool = False) -> int:
     """Count one in-place write into `a` (bumps the version of every tensor sharing its
     memory); `recorded`: the write is part of the graph (see `stale`). Returns its stamp."""
-    global last_write
+    global last_write, last_recorded
     r = root(a)
     k = id(r)
     s = _storages.get(k)
@@ -63,6 +65,7 @@ def note_write(a: np.ndarray, recorded: bool = False) -> int:
     s.version += 1
     s.last = last_write = stamp
     if recorded:
+        last_recorded = stamp
         s.graded.append(stamp)
         if len(s.graded) > _KEEP:
             del s.graded[0]
@@ -83,18 +86,29 @@ def written_after(a: np.ndarray, seq: int) -> bool:
     return s is not None and s.last > seq
 
 
-def stale(t: Any, before: float) -> bool:
+def stale(t: Any, before: float, own: int = -1) -> bool:
     """True when non-leaf `t`'s memory was changed in place, as part of the graph, through
     another tensor (a view or its base) after `t` was computed and before `before`: its
     value then differs from what its own node computed, and tensorgrad (unlike PyTorch) does
-    not regenerate that node."""
+    not regenerate that node. `own`: the stamp of a write that consumed `t` as its old
+    value (not a change behind its back)."""
     s = _storages.get(id(root(t.data)))
     if s is None or not s.graded:
         return False
     seq = t._seq
     if len(s.graded) == _KEEP and s.graded[0] > seq:
         return True  # older writes were forgotten: assume the worst
-    return any(seq < w < before for w in s.graded)
+    return any(seq < w < before and w != own for w in s.graded)
+
+
+def check_input(t: Any, p: Any, inputs: tuple) -> None:
+    """Node `t` used non-leaf `p`: `p` must not have been changed behind its back (called
+    by the engine only for `p` older than the latest recorded in-place write)."""
+    prev = t._prev
+    own = prev[0] if prev is not None and prev[1] is p else -1
+    if stale(p, t._seq, own):
+        j = next(i for i, q in enumerate(inputs) if q is p)
+        raise RuntimeError(_stale_msg(f"input {j} of '{t._op.name}'", p))
 
 
 def resolve(p: Any, seq: int) -> Any:
@@ -120,9 +134,6 @@ def check(t: Any, inputs: tuple) -> tuple:
     for j in used:
         if written_after(inputs[j].data, seq):
             raise RuntimeError(_modified_msg(f"input {j} of '{op.name}'", inputs[j]))
-    for j, p in enumerate(inputs):
-        if p._op is not None and stale(p, seq):
-            raise RuntimeError(_stale_msg(f"input {j} of '{op.name}'", p))
     return inputs
 
 
@@ -167,7 +178,7 @@ def reads(op: Any, inputs: tuple) -> tuple:
             a, u = table[min(i, len(table) - 1)]
             ans = ans or a
             used |= set(range(len(inputs))) if u is None else u
-    return ans, sorted(used)
+    return ans, sorted(j for j in used if j < len(inputs))  # the rest are op parameters
 
 
 def _rule_table(op: Any) -> Any:

@@ -5,7 +5,7 @@ The export list is built from the families' own ``__all__``: adding a public op 
 it to its module's ``__all__`` (and a new family module to `_FAMILIES` below).
 """
 from ..autograd import engine  # noqa: F401  (Tensor.backward/retain_grad reach it from here)
-from . import elementwise, index, linalg, loss, reduce, shape, sorting
+from . import elementwise, index, inplace, linalg, loss, reduce, shape, sorting  # noqa: F401
 from .elementwise import *  # noqa: F403
 from .elementwise import gelu_grad  # noqa: F401  (used by gelu's rule under create_graph)
 from .index import *  # noqa: F403

@@ -14,6 +14,8 @@ from typing import Any, Callable, ClassVar, Optional
 
 import numpy as np
 
+from ..autograd import versions
+
 
 class ParamState(MutableMapping):
     """State per parameter, keyed by the parameter object itself (by identity).
@@ -180,6 +182,7 @@ class Optimizer:
                     f"match its parameter of shape {data.shape}"
                 )
             yield p, data, grad
+            versions.note_write(data)  # the caller updated it in place: a new version
 
     def _update(
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
