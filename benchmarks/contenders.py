@@ -11,7 +11,8 @@ a learning rate, and offers:
 - ``params()``: the current parameters as numpy arrays, to check contenders agree;
 - ``predict(X)``: class labels ``(N,)`` (for the training benchmark).
 
-Here are the numpy reference and tensorgrad; optional frameworks are in ``frameworks.py``.
+Here are the numpy reference (the seed's equations inline), tensorgrad eager and compiled;
+optional frameworks are in ``frameworks.py``.
 """
 
 from __future__ import annotations
@@ -24,28 +25,54 @@ Params = List[Tuple[np.ndarray, np.ndarray]]
 
 
 class ReferenceContender:
-    """The hand-derived numpy MLP (``tensorgrad.reference.ReferenceMLP.train_step``)."""
+    """The seed's equations written inline in numpy, as a learner would write the loop: no
+    class, no validation, no bookkeeping. (``tensorgrad.reference.ReferenceMLP`` computes the
+    same step with checks and options; it stays the tests' oracle, and at small sizes its
+    overhead would flatter every contender measured against it.)
+
+    ``z = a W + b``, ``a = relu(z)``; ``dz^L = (softmax(z^L) - onehot(y)) / N``;
+    ``dW = a^T dz``, ``db = sum_n dz``, ``dz = (dz W^T) * [z > 0]``; ``W -= lr dW``."""
 
     name = "numpy reference"
 
     def __init__(self, params: Params, lr: float) -> None:
-        from tensorgrad.reference import ReferenceMLP
-
-        sizes = [params[0][0].shape[0]] + [W.shape[1] for W, _ in params]
-        self.model = ReferenceMLP(sizes, hidden="relu", output="softmax", params=params)
+        self.layers = [(W.copy(), b.copy()) for W, b in params]
         self.lr = lr
+        self.eye = np.eye(params[-1][0].shape[1], dtype=params[-1][0].dtype)
 
     def prepare(self, X: np.ndarray, y: np.ndarray) -> Tuple[Any, ...]:
-        return X, y
+        return X, self.eye[y]
 
-    def step(self, X: np.ndarray, y: np.ndarray) -> None:
-        self.model.train_step(X, y, self.lr)
+    def step(self, X: np.ndarray, onehot: np.ndarray) -> None:
+        layers, lr = self.layers, self.lr
+        if onehot.ndim == 1:  # class labels, not prepared
+            onehot = self.eye[onehot]
+        acts, zs = [X], []
+        for i, (W, b) in enumerate(layers):
+            z = acts[-1] @ W + b
+            zs.append(z)
+            acts.append(np.maximum(z, 0) if i < len(layers) - 1 else z)
+        z = zs[-1]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        dz = (e / e.sum(axis=1, keepdims=True) - onehot) / X.shape[0]
+        for i in range(len(layers) - 1, -1, -1):
+            W, b = layers[i]
+            dW, db = acts[i].T @ dz, dz.sum(axis=0)
+            if i:
+                dz = (dz @ W.T) * (zs[i - 1] > 0)
+            W -= lr * dW
+            b -= lr * db
 
     def params(self) -> Params:
-        return [(W.copy(), b.copy()) for W, b in self.model.params]
+        return [(W.copy(), b.copy()) for W, b in self.layers]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.model.predict(X)
+        a = X
+        for i, (W, b) in enumerate(self.layers):
+            a = a @ W + b
+            if i < len(self.layers) - 1:
+                a = np.maximum(a, 0)
+        return a.argmax(axis=1)
 
 
 class TensorgradContender:
@@ -141,6 +168,23 @@ class TensorgradNNContender(TensorgradContender):
             return self.model(self.tg.as_tensor(X)).data.argmax(axis=1)
 
 
+class TensorgradCompiledContender(TensorgradNNContender):
+    """The ``tensorgrad.nn`` step through ``tg.compile``: traced on its first call for a
+    batch shape, then replayed as generated numpy code."""
+
+    name = "tensorgrad.compile"
+
+    def __init__(self, params: Params, lr: float) -> None:
+        super().__init__(params, lr)
+        self.compiled = self.tg.compile(super().step)
+
+    def prepare(self, X: np.ndarray, y: np.ndarray) -> Tuple[Any, ...]:
+        return X, y
+
+    def step(self, x: Any, y: np.ndarray) -> None:
+        self.compiled(x, y)
+
+
 Factory = Callable[[Params, float], Any]
 
 
@@ -159,6 +203,10 @@ def core_factories() -> Tuple[Dict[str, Factory], List[str]]:
         notes.append(f"tensorgrad.nn skipped: {why}; the tensorgrad row uses tg.ops directly.")
     else:
         factories[TensorgradNNContender.name] = TensorgradNNContender
+        import tensorgrad as tg
+
+        if hasattr(tg, "compile"):
+            factories[TensorgradCompiledContender.name] = TensorgradCompiledContender
     return factories, notes
 
 

@@ -33,6 +33,7 @@ from .common import (
 DEPTH = 10_000
 DEEP = 1_000_000
 GOAL_S = 0.080
+RATIO_GOAL = 3.0  # issue 11: the same chain by hand in numpy, timed beside it
 
 
 def chain(dtype: np.dtype, depth: int) -> float:
@@ -79,6 +80,11 @@ def run(mode: Mode, dtypes: Sequence[str], depth: int = DEPTH, deep: int = 0) ->
         targets.append(Target(f"{depth:,}-deep chain ({dtype_name})",
                               f"<= {GOAL_S * 1e3:g} ms fwd+bwd", fmt_time(t.median),
                               t.median <= GOAL_S, score=t.median / GOAL_S))
+        r = ratio(t, n)
+        targets.append(Target(f"{depth:,}-deep chain vs numpy ({dtype_name})",
+                              f"<= {RATIO_GOAL:g}x numpy, same arithmetic, same run",
+                              fmt_ratio(r), r is not None and r <= RATIO_GOAL,
+                              score=None if r is None else r / RATIO_GOAL))
     if deep:
         # One dtype is enough to show it works; each run takes seconds, so few repeats.
         dtype_name = dtypes[0]

@@ -59,7 +59,8 @@ def main(argv: List[str]) -> int:
     a @ a
     factories: Dict[str, Any] = {C.ReferenceContender.name: C.ReferenceContender,
                  C.TensorgradContender.name: C.TensorgradContender,
-                 C.TensorgradNNContender.name: C.TensorgradNNContender}
+                 C.TensorgradNNContender.name: C.TensorgradNNContender,
+                 C.TensorgradCompiledContender.name: C.TensorgradCompiledContender}
     if case != "baseline":
         params = init_params(SIZES, seed=SEED, dtype=dtype)
         X, y = make_batch(batch, dtype)

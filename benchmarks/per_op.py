@@ -32,6 +32,7 @@ from .common import (
 N_OPS = 1000
 SHAPE = (4,)
 GOAL_US = 4.0
+RATIO_GOAL = 3.0  # issue 11: the ratio to numpy doing the same arithmetic in the same run
 
 
 def tensorgrad_chain(x: Any, n_ops: int, seed: np.ndarray) -> None:
@@ -94,6 +95,11 @@ def run(mode: Mode, dtypes: Sequence[str], n_ops: int = N_OPS) -> Section:
                               overhead * 1e6 <= GOAL_US,
                               "overhead = (tensorgrad - numpy) / ops, forward + backward",
                               score=overhead * 1e6 / GOAL_US))
+        r = ratio(tg_t, np_t)
+        targets.append(Target(f"per-op fwd+bwd vs numpy ({dtype_name})",
+                              f"<= {RATIO_GOAL:g}x numpy, same arithmetic, same run",
+                              fmt_ratio(r), r is not None and r <= RATIO_GOAL,
+                              score=None if r is None else r / RATIO_GOAL))
     md = md_table(["dtype", f"tensorgrad, {n_ops} ops fwd+bwd", "numpy, same arithmetic",
                    "tensorgrad per op", "numpy per op", "overhead per op", "ratio"], rows)
     data: Dict[str, Any] = {"config": {"n_ops": n_ops, "shape": list(SHAPE)}, "results": results}

@@ -25,6 +25,7 @@ EPOCHS = 20
 SEED = 0
 ACC_GOAL = 0.97
 GOAL = 1.5
+COMPILED_GOAL = 0.8  # issue 11: the compiled loop beats the hand-written one
 REPEATS = {"tiny": 1, "quick": 3, "full": 7}
 
 
@@ -91,10 +92,11 @@ def run(mode: Mode, dtypes: Sequence[str], epochs: int = EPOCHS) -> Section:
                             "ratio_vs_reference": r})
             rows.append([dtype_name, name, fmt_timing(t), fmt_ratio(r), f"{acc[name]:.2%}"])
             if name != C.ReferenceContender.name:
+                goal = COMPILED_GOAL if name == C.TensorgradCompiledContender.name else GOAL
                 targets.append(Target(f"training time ({dtype_name}, {name})",
-                                      f"<= {GOAL:.2f}x reference", fmt_ratio(r),
-                                      r is not None and r <= GOAL,
-                                      score=None if r is None else r / GOAL))
+                                      f"<= {goal:.2f}x reference", fmt_ratio(r),
+                                      r is not None and r <= goal,
+                                      score=None if r is None else r / goal))
         targets.append(Target(f"test accuracy after {epochs} epochs ({dtype_name})",
                               f">= {ACC_GOAL:.0%} for every contender",
                               ", ".join(f"{n} {a:.2%}" for n, a in acc.items()),
