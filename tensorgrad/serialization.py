@@ -81,8 +81,8 @@ class _Encoder:
             return {"$tensor": self._member(path, obj.data, where),
                     "requires_grad": obj.requires_grad,
                     "parameter": isinstance(obj, Parameter)}
-        if isinstance(obj, np.ndarray):
-            return {"$array": self._member(path, obj, where)}
+        if isinstance(obj, np.ndarray) and not isinstance(obj, np.ma.MaskedArray):
+            return {"$array": self._member(path, np.asarray(obj), where)}
         if isinstance(obj, np.generic):  # before float: np.float64 is a float subclass
             return {"$scalar": self._member(path, np.asarray(obj), where)}
         if isinstance(obj, int):

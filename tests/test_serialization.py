@@ -389,6 +389,7 @@ def test_module_save_is_readable_by_numpy_and_old_files_still_load(tmp_path):
     ({1 + 2j: 1}, ["key"]),
     (b"bytes", ["bytes"]),
     ({1, 2}, ["set"]),
+    (np.ma.masked_array([1.0, 2.0], mask=[0, 1]), ["MaskedArray"]),  # the mask would be lost
 ])
 def test_unsavable_objects_raise_before_any_file_is_touched(tmp_path, bad, words):
     path = tmp_path / "ckpt.npz"

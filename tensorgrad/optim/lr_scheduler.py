@@ -572,12 +572,6 @@ class ReduceLROnPlateau:
         """The rates after the last `step`, one per group."""
         return list(self._last_lr)
 
-    def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer, copied."""
-        return {k: (list(v) if isinstance(v, list) else v)
-                for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what `state_dict` returned."""
-        self.__dict__.update({k: (list(v) if isinstance(v, list) else v)
-                              for k, v in state_dict.items()})
+    # Not an LRScheduler (it has no get_lr and steps with a metric), but saved the same way.
+    state_dict = LRScheduler.state_dict
+    load_state_dict = LRScheduler.load_state_dict
