@@ -1,13 +1,15 @@
 """Neural-network layers: ``import tensorgrad.nn as nn``.
 
-`Module` and `Parameter` (module.py), containers `Sequential`, `ModuleList` and `ModuleDict`, layers
-`Linear`/`Dense`, `Dropout`, `Identity`, `Flatten`, `Embedding` (layers.py), `BatchNorm1d`,
-`BatchNorm2d`, `LayerNorm` (normalization.py), activation modules
-(activation.py), loss modules (loss.py); the stateless versions are in `functional` and the
-initialisers in `init`; gradient clipping in `utils`.
+`Module` and `Parameter` (module.py), containers `Sequential`, `ModuleList` and
+`ModuleDict`, layers `Linear`/`Dense`, `Dropout`, `Identity`, `Flatten`, `Embedding`
+(layers.py), `BatchNorm1d`, `BatchNorm2d`, `LayerNorm` (normalization.py),
+`MultiheadAttention` (attention.py), activation modules (activation.py), loss modules
+(loss.py); the stateless versions are in `functional` and the initialisers in `init`;
+gradient clipping in `utils`.
 """
 from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiheadAttention
 from .layers import Dense, Dropout, Embedding, Flatten, Identity, Linear
 from .loss import (
     BCELoss,
@@ -36,4 +38,5 @@ __all__ = [
     "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss",
     "SmoothL1Loss", "IncompatibleKeys", "Module", "ModuleList", "Parameter", "Sequential",
     "StateDictError", "Embedding", "ModuleDict", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "MultiheadAttention",
 ]

@@ -12,13 +12,14 @@ A target that is not a Tensor is a constant in the input's dtype.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
 from ..autograd.op import composite
 from ..ops import clip, gelu, leaky_relu, linear, log, log_softmax, relu, sigmoid, softmax, tanh
 from ..ops import where as _where
+from ..ops.attention import scaled_dot_product_attention as _sdpa
 from ..ops.index import embedding, one_hot
 from ..ops.loss import (
     REDUCTIONS,
@@ -36,7 +37,7 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu", "linear",
     "dropout", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "nll_loss",
-    "embedding", "one_hot", "batch_norm", "layer_norm",
+    "embedding", "one_hot", "batch_norm", "layer_norm", "scaled_dot_product_attention",
 ]
 
 
@@ -64,6 +65,26 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
         return x * 0.0
     keep = get_rng().random(x.shape) >= p
     return x * _const((keep * (1.0 / (1.0 - p))).astype(x.dtype))
+
+
+def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
+                                 is_causal: bool = False, *, dropout_p: float = 0.0,
+                                 scale: Optional[float] = None) -> Tensor:
+    """``softmax(Q K^T / sqrt(E) + mask) V`` on (..., L, E) inputs, as PyTorch's (see
+    `tensorgrad.ops.attention.scaled_dot_product_attention`): a bool `attn_mask` marks with
+    True the positions that take part, a float one is added to the scores; ``is_causal``
+    lets query i see keys 0..i; `dropout_p` drops attention weights (always: pass 0.0 in
+    evaluation, as in PyTorch).
+
+    Examples:
+        >>> import numpy as np, tensorgrad as tg, tensorgrad.nn.functional as F
+        >>> q = tg.ones((2, 4, 8))                             # (N, L, E)
+        >>> F.scaled_dot_product_attention(q, q, tg.ones((2, 4, 3))).shape
+        (2, 4, 3)
+    """
+    p = _check_p(dropout_p)
+    return _sdpa(query, key, value, attn_mask, is_causal, scale=scale,
+                 drop=(lambda w: dropout(w, p)) if p else None)
 
 
 def _check_p(p: Any) -> float:
