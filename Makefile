@@ -9,7 +9,7 @@ DOCS_STAMP  := $(VENV)/.installed-docs
 BENCH_ARGS ?=
 KATEX ?= 0.19.1
 
-.PHONY: test lint typecheck pytest demo bench bench-full docs vendor-katex clean
+.PHONY: test lint typecheck pytest demo demo-attention bench bench-full docs vendor-katex clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ pytest: $(STAMP)
 ## make demo: the main job, training an MLP on the embedded digits
 demo: $(STAMP)
 	$(PY) -m tensorgrad.examples.digits
+
+## make demo-attention: embedding + multi-head attention + LayerNorm + MLP learn to sort digits
+demo-attention: $(STAMP)
+	$(PY) -m tensorgrad.examples.attention
 
 $(BENCH_STAMP): $(STAMP)
 	@# Optional (the chart, BLAS details): a failure is reported and retried next time.
