@@ -327,3 +327,30 @@ def test_digits_demo_compiled_matches_eager():
     for a, b in zip(eager.history, compiled.history):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
         assert a["test_accuracy"] == b["test_accuracy"]
+
+
+def test_docs_page_quotes_the_generated_source():
+    # docs/compile.md prints part of the program next to the equations: it must be verbatim.
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "compile.md").read_text()
+    quoted = page.split("```text\n", 1)[1].split("```", 1)[0]
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
+                          nn.Linear(8, 3))
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+
+    @tg.compile
+    def train_step(x, labels):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        opt.step()
+        return loss
+    rng = np.random.default_rng(0)
+    train_step(rng.standard_normal((16, 4)).astype(np.float32), rng.integers(0, 3, 16))
+    source = train_step.source.splitlines()
+    for line in quoted.splitlines():
+        code = line.split("#")[0].rstrip()
+        if code.strip() and code.strip() != "...":
+            assert code in source, code

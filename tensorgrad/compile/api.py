@@ -80,12 +80,12 @@ class Compiled:
         finally:
             tr.deactivate()
             _restore_slots(tr)
-        first = _build(template, [v.value for v in results])
+        first = _build(template, [v.get() for v in results])
         guards = _guards(tr)
         prog = generate(tr, arg_names, results, guards,
                         name=getattr(self.fn, "__name__", "step").strip("<>") or "step")
         for v in tr.vars:
-            v.value = None  # type: ignore[assignment]
+            v.value = v.ref = None
         self.programs.append(prog)
         self.source = prog.source
         return _Entry(prog.fn, prog.scope["guard"], template), first
@@ -269,8 +269,8 @@ def _restore_slots(tr: Trace) -> None:
             value = getattr(o, slot)
             if isinstance(value, Traced):
                 v = value._v
-                setattr(o, slot, v.value if v is not None and v.value is not None
-                        else np.array(_view(value, np.ndarray)))
+                held = v.get() if v is not None else None
+                setattr(o, slot, held if held is not None else np.array(_view(value, np.ndarray)))
 
 
 def _guards(tr: Trace) -> list[str]:

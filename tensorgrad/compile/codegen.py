@@ -239,8 +239,21 @@ def _plan_buffers(tr: Trace, stmts: list[Stmt], results: list[Var]) -> dict[int,
         if s.kind == "reduce" and s.fn.nout != 1:
             continue
         key = (v.shape, np.dtype(v.dtype).str)
-        free = pool.get(key)
-        buf = free.pop() if free else np.empty(v.shape, v.dtype)
+        buf = None
+        if s.kind == "ufunc" and s.fn.signature is None:
+            # Elementwise: write over an operand that dies here (dz *= relu'(z), as written
+            # by hand); numpy computes an exactly overlapping operand and output correctly.
+            dying = release.get(i, [])
+            for u in _uses(s):
+                b = buffers.get(u.id)
+                if b is not None and u.base is None and any(b is d for d in dying) and \
+                        b.shape == v.shape and b.dtype == v.dtype:
+                    dying[:] = [d for d in dying if d is not b]
+                    buf = b
+                    break
+        if buf is None:
+            free = pool.get(key)
+            buf = free.pop() if free else np.empty(v.shape, v.dtype)
         buffers[v.id] = buf
         if v.id not in escapes:
             release.setdefault(max(last.get(v.id, i), i), []).append(buf)
@@ -290,6 +303,7 @@ class _Emitter:
         self.scope = scope
         self.buffers = buffers
         self.consts: dict[str, Any] = {}
+        self.buf_names: dict[int, str] = {}
         self.objname: dict[int, str] = {}
         for name, o in scope.items():
             for i, oo in enumerate(tr.objects):
@@ -377,7 +391,10 @@ class _Emitter:
             target = self.names.var(v) + " = "
             buf = self.buffers.get(v.id)
             if buf is not None:
-                out_kw = "out=" + self.const(buf, "buf")
+                name = self.buf_names.get(id(buf))
+                if name is None:
+                    name = self.buf_names[id(buf)] = self.const(buf, "buf")
+                out_kw = "out=" + name
         elif len(outs) > 1:
             target = ", ".join(self.names.var(o) if o is not None else "_" for o in outs) + " = "
         if s.kind == "read":

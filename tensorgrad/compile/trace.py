@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import sys
 import types
+import weakref
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -39,11 +40,13 @@ ACTIVE: Optional[Trace] = None  # the trace being recorded, if any
 class Var:
     """One array value of the traced program."""
 
-    __slots__ = ("id", "shape", "dtype", "kind", "hint", "value", "fresh", "base", "src", "dep")
+    __slots__ = ("id", "shape", "dtype", "kind", "hint", "value", "fresh", "base", "src", "dep",
+                 "ref")
 
     def __init__(self, id: int, value: np.ndarray, kind: str, hint: str = "") -> None:
         self.id = id
-        self.value = value  # the eager value (dropped once the trace is compiled)
+        self.value: Any = value  # the eager value (dropped once the trace is compiled)
+        self.ref: Any = None  # instead of `value`, for arrays the trace need not keep alive
         self.shape = value.shape
         self.dtype = value.dtype
         self.kind = kind  # "op" | "input" | "const" | "arg"
@@ -54,6 +57,17 @@ class Var:
         # Computed from state the replay reads afresh (parameters, buffers, random draws):
         # library code may not turn such a value into a Python number during a trace.
         self.dep = kind == "input"
+
+
+    def get(self) -> Any:
+        """The eager value, while something still holds it."""
+        return self.value if self.ref is None else self.ref()
+
+    def let_go(self) -> None:
+        """Hold the value weakly: the trace keeps no more memory alive than eager does."""
+        if self.value is not None:
+            self.ref = weakref.ref(self.value)
+            self.value = None
 
 
 class Stmt:
@@ -166,6 +180,7 @@ class Trace:
         self._module_ids: set = set()
         self.in_backward = 0
         self.module_named: set = set()
+        self.literal: set = set()  # ids of vars computed from Python values alone
         self.undo: list[Callable[[], None]] = []
 
     # -- vars
@@ -267,9 +282,16 @@ def _wrap(tr: Trace, result: Any, stmt: Stmt, inputs: list) -> Any:
     v = tr.new_var(result, "op", stmt.name)
     v.dep = stmt.kind == "random" or any(iv.dep for iv in inputs)
     for iv in inputs:
-        if iv.value is not None and iv.value.size and np.may_share_memory(result, iv.value):
+        val = iv.get()
+        if val is not None and val.size and np.may_share_memory(result, val):
             v.base = iv
             break
+    # Values computed from Python literals alone may be folded into constants by codegen;
+    # every other one is held weakly.
+    if stmt.kind == "create" or (inputs and all(i.id in tr.literal for i in inputs)):
+        tr.literal.add(v.id)
+    else:
+        v.let_go()
     v.fresh = v.base is None and result.ndim > 0 and result.flags.c_contiguous
     if tr.in_backward:
         v.hint = "g"
