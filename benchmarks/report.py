@@ -62,16 +62,23 @@ def markdown(sections: List[Section], meta: Dict[str, Any]) -> str:
 
 
 def summary(sections: List[Section], meta: Dict[str, Any], out: str) -> str:
-    """A short plain-text report for the terminal: one row per target, where the rest is."""
+    """A short plain-text report for the terminal: the targets not met (and not judged) with
+    their goal and measured value, the names of those met, and where the rest is."""
     rows = [(t.name, t.goal, t.value, _status(t.met)) for s in sections for t in s.targets]
-    widths = (34, 20, 44, 10)  # about 115 columns; longer cells wrap onto extra lines
-    met = sum(r[3] == "met" for r in rows)
+    widths = (36, 24, 50)  # about 115 columns; longer cells wrap onto extra lines
+    met = [r[0] for r in rows if r[3] == "met"]
     lines = [f"tensorgrad benchmarks, {meta['mode']} mode: {meta['seconds']:.0f} s; "
-             f"{met} of {len(rows)} targets met.", ""]
-    lines += _row(("target", "goal", "measured", "status"), widths)
-    lines.append("  ".join("-" * w for w in widths))
-    for r in rows:
-        lines += _row(r, widths)
+             f"{len(met)} of {len(rows)} targets met."]
+    for status, title in (("NOT met", "Not met"), ("not judged", "Not judged")):
+        group = [r for r in rows if r[3] == status]
+        if group:
+            lines += ["", f"{title} ({len(group)}):"]
+            lines += _row(("target", "goal", "measured"), widths)
+            for r in group:
+                lines += _row(r[:3], widths)
+    if met:
+        lines += ["", f"Met ({len(met)}):"]
+        lines += textwrap.wrap("; ".join(met), 112, initial_indent="  ", subsequent_indent="  ")
     failed = [s.name for s in sections if s.title.endswith("FAILED")]
     if failed:
         lines += ["", f"FAILED: {', '.join(failed)} (traceback above)"]
@@ -79,8 +86,8 @@ def summary(sections: List[Section], meta: Dict[str, Any], out: str) -> str:
     if share is not None and share > 0.1:
         lines += ["", f"Other programs used {share:.0%} of the CPU meanwhile: times are "
                       "inflated and noisy."]
-    lines += ["", f"Tables: {out}/results.md", f"Chart:  {out}/results.png",
-              f"Data:   {out}/results.json"]
+    lines += ["", f"Every target with its goal and value, and the tables: {out}/results.md",
+              f"Chart: {out}/results.png; data: {out}/results.json"]
     return "\n".join(lines)
 
 

@@ -7,8 +7,8 @@
 
 The results go to build/benchmarks/ (untracked) unless ``--out DIR`` or
 ``--update-results`` (the committed benchmarks/results/, which the docs embed) say
-otherwise. The terminal gets a short summary: each target, its goal, the measured value
-and whether it is met; the full tables are in results.md.
+otherwise. The terminal gets a short summary: the targets not met, with their goal and
+measured value, and the names of those met; the full tables are in results.md.
 
 Benchmarks: mlp_step, per_op, depth, memory, training (see each module's docstring).
 The optional frameworks (PyTorch, MyGrad, HIPS autograd, JAX) are never imported into this
