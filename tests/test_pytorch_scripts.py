@@ -177,8 +177,6 @@ def test_module_classifier_with_dim_max_size_clipping_and_scheduler():
     np.testing.assert_allclose(result["probs"], ref["probs"], rtol=1e-3)
 
 
-# Remove the mark when nested checkpoints land (data helper): it is strict, so it fails then.
-@pytest.mark.xfail(strict=True, reason="needs nested dicts in tg.save/tg.load (data helper)")
 def test_checkpoint_resumed_mid_training():
     result = run(CHECKPOINT, TENSORGRAD_IMPORTS)
     assert result["step"] == 6 and result["same"]
