@@ -106,8 +106,9 @@ def compile(fn: Callable[..., Any]) -> Compiled:
     The first call for each signature (input shapes and dtypes, grad mode, the ``training``
     flags of the modules it calls, which parameters have a ``.grad``) runs `fn` eagerly while
     recording every numpy call it makes, forward, backward and ``zero_grad``; later calls
-    with that signature run only the generated code (see ``.source``). ``optimizer.step()``
-    and a scheduler's ``step()`` run as themselves, so learning rates are read on every call.
+    with that signature run only the generated code (see ``.source``). ``optimizer.step()``,
+    a scheduler's ``step()`` and ``nn.utils.clip_grad_norm_`` run as themselves, so learning
+    rates, step counts and clipping are decided on every call.
     Results are new arrays on every call; ``.grad`` arrays are reused from call to call.
 
     Examples:

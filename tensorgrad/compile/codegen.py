@@ -404,6 +404,10 @@ class _Emitter:
             if s.fn == "setslot":
                 k, slot, v = s.args
                 return f"{self.objname[k]}.{slot} = {self.fmt(v)}"
+            if s.fn == "callfn":  # a library function run as itself: f(*args, **kwargs).data
+                f, a = s.args
+                return f"{target}{self.objname[f]}(*{self.objname[a]}[0], " \
+                    f"**{self.objname[a]}[1]).data"
             k, meth = s.args
             return f"{self.objname[k]}.{meth}()"
         if s.kind in ("ufunc", "reduce", "accumulate", "outer", "reduceat", "at"):

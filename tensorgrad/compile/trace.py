@@ -679,6 +679,37 @@ def _install(tr: Trace) -> None:
     for c in classes(lr_scheduler.LRScheduler) if hasattr(lr_scheduler, "LRScheduler") else []:
         opaque(c, "sched")
 
+    # clip_grad_norm_ decides in Python whether to scale: it runs as itself at replay too
+    import importlib
+
+    try:
+        nn_utils = importlib.import_module("tensorgrad.nn.utils")
+    except ImportError:
+        nn_utils = None
+    if nn_utils is not None and hasattr(nn_utils, "clip_grad_norm_"):
+        real_clip = nn_utils.clip_grad_norm_
+
+        def clip_grad_norm_(*args: Any, **kwargs: Any) -> Any:
+            if tr.opaque:
+                return real_clip(*args, **kwargs)
+            if args and not isinstance(args[0], (Tensor, list, tuple)):
+                args = (list(args[0]), *args[1:])  # model.parameters() is used up once
+            f = tr.obj(real_clip, "clip_grad_norm_")
+            a = tr.obj((args, kwargs), "clip_args")
+            tr.opaque += 1
+            try:
+                out = real_clip(*args, **kwargs)
+            finally:
+                tr.opaque -= 1
+            d = data_slot.__get__(out, Tensor)
+            v = tr.new_var(d, "op", "grad_norm")
+            v.dep = True
+            tr.add(Stmt("host", "callfn", (f, a), {}, [v], [], "clip"))
+            tr.internal.add(id(out))
+            data_slot.__set__(out, tr.traced(d, v))
+            return out
+        patch(nn_utils, "clip_grad_norm_", clip_grad_norm_)
+
     # modules: training flags for the guard, names for the source
     real_call = Module.__dict__["__call__"]
 
