@@ -71,7 +71,7 @@ def test_saved_input_changed_in_place_raises_but_unsaved_is_fine():
     x, w = t64([1.0, 2.0]), t64([3.0, 4.0], requires_grad=False)
     y = (x * w).sum()
     w.add_(1)  # mul saved w for x's gradient
-    with pytest.raises(RuntimeError, match=r"input 1 of 'mul'.*version 1"):
+    with pytest.raises(RuntimeError, match=r"input 1 of 'mul'.*at version 1; expected version 0"):
         y.backward()
     a = x * 2
     z = (a + 1).sum()  # add reads neither input
@@ -288,3 +288,12 @@ def test_no_grad_in_place_on_a_non_leaf_is_not_recorded():
     assert y.grad_fn == "mul" and y._version == 1
     (y * 3).sum().backward()
     np.testing.assert_allclose(x.grad, [6.0, 6.0])
+
+
+def test_a_node_that_saved_the_old_value_raises_after_the_recorded_change():
+    x = t64([1.0, 2.0])
+    y = x * 2
+    before = y * y  # saves y
+    y.mul_(3.0)
+    with pytest.raises(RuntimeError, match=r"input 0 of 'mul'.*at version 1; expected version 0"):
+        before.sum().backward()

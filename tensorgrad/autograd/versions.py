@@ -32,12 +32,13 @@ last_recorded: int = -1
 
 
 class _Storage:
-    __slots__ = ("ref", "version", "last", "graded")
+    __slots__ = ("ref", "version", "last", "stamps", "graded")
 
     def __init__(self, ref: Any) -> None:
         self.ref = ref  # a weak reference whose callback drops this entry with its array
         self.version = 0
         self.last = -1  # stamp of the latest write
+        self.stamps: list = []  # stamps of the latest writes (for "expected version" messages)
         self.graded: list = []  # stamps of the latest writes recorded in the graph
 
 
@@ -64,6 +65,9 @@ def note_write(a: np.ndarray, recorded: bool = False) -> int:
     stamp = next(_op._counter)
     s.version += 1
     s.last = last_write = stamp
+    s.stamps.append(stamp)
+    if len(s.stamps) > _KEEP:
+        del s.stamps[0]
     if recorded:
         last_recorded = stamp
         s.graded.append(stamp)
@@ -130,19 +134,30 @@ def check(t: Any, inputs: tuple) -> tuple:
     op = t._op
     ans, used = reads(op, inputs)
     if ans and written_after(t.data, seq):
-        raise RuntimeError(_modified_msg(f"the output of '{op.name}'", t))
+        raise RuntimeError(_modified_msg(f"the output of '{op.name}'", t, seq))
     for j in used:
         if written_after(inputs[j].data, seq):
-            raise RuntimeError(_modified_msg(f"input {j} of '{op.name}'", inputs[j]))
+            raise RuntimeError(_modified_msg(f"input {j} of '{op.name}'", inputs[j], seq))
     return inputs
 
 
-def _modified_msg(what: str, t: Any) -> str:
+def _modified_msg(what: str, t: Any, seq: int) -> str:
     return (f"backward: one of the variables needed for gradient computation has been "
             f"modified by an inplace operation: {what} (shape {t.shape}, {t.dtype}) is at "
-            f"version {version(t.data)}, but the op saved it at an earlier version. Change "
-            "it out of place (x = x + 1, not x += 1), clone() it before the change, or run "
-            "the forward pass again after it (e.g. optimizer.step() after backward()).")
+            f"version {version(t.data)}; expected version {_version_at(t.data, seq)} instead. "
+            "Change it out of place (x = x + 1, not x += 1), clone() it before the change, "
+            "or run the forward pass again after it (e.g. optimizer.step() after backward()).")
+
+
+def _version_at(a: np.ndarray, seq: int) -> str:
+    """The version `a` had when node `seq` was recorded (as text: it may be unknown)."""
+    s = _storages.get(id(root(a)))
+    if s is None:
+        return "0"
+    later = sum(1 for w in s.stamps if w > seq)
+    if len(s.stamps) == _KEEP and s.stamps[0] > seq:
+        return f"{s.version - later} or lower"  # older writes were forgotten
+    return str(s.version - later)
 
 
 def _stale_msg(what: str, t: Any) -> str:
