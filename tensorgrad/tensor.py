@@ -444,16 +444,18 @@ class Size(int):
         return (int, (int(self),))
 
 
-def init_slots(t: Tensor, data: np.ndarray, requires_grad: bool) -> None:
+def init_slots(t: Tensor, data: np.ndarray, requires_grad: bool, op: Any = None,
+               inputs: Optional[tuple] = None, params: Optional[dict] = None) -> None:
     """Every slot of a new Tensor, in one place (``Tensor.__init__``, ``_const``, `record`):
-    a leaf around `data`. ``_seq`` is set only when the tensor is recorded."""
+    `data`, no gradient yet, and its graph link (none for a leaf)."""
     t.data = data
     t.grad = None
     t.requires_grad = requires_grad
-    t._op = None
-    t._inputs = None
-    t._params = None
-    t._prev = None  # (stamp, older self) after an in-place op: see autograd/versions.py
+    t._op = op
+    t._inputs = inputs
+    t._params = params
+    # Left unset until they mean something: _seq (set by record) and _prev (by an in-place
+    # op, see autograd/versions.py; read with getattr(t, "_prev", None)).
 
 
 def _const(data: np.ndarray) -> Tensor:

@@ -96,12 +96,12 @@ def is_python(info: str) -> bool:
 def clean_state(tmp_path, monkeypatch):
     """Each page starts from tensorgrad's defaults in an empty working directory."""
     monkeypatch.chdir(tmp_path)
-    dtype, enabled, np_errors = tg.get_default_dtype(), grad_mode.state.enabled, np.geterr()
+    dtype, enabled, np_errors = tg.get_default_dtype(), grad_mode.is_grad_enabled(), np.geterr()
     tg.manual_seed(0)
     yield tmp_path
     np.seterr(**np_errors)
     tg.set_default_dtype(dtype)
-    grad_mode.state.enabled = enabled
+    grad_mode.set_grad_enabled(enabled)
     opmod.anomaly_hook = None
 
 

@@ -162,6 +162,8 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
     inplace = INPLACE_RULES and not create_graph
     checked = versions.last_write  # nodes recorded after every in-place write need no check
     recorded = versions.last_recorded  # tensors made after it cannot have been changed
+    aliased = recorded >= 0  # any in-place change recorded in a graph yet
+    handing = bool(watched) or capture is not None  # hooks, retain_grad, tg.grad
     for r, g in zip(roots, seeds):
         if r._op is None:
             _accumulate_leaf(leaves, r, g, False)
@@ -181,7 +183,7 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
         t = heappop(heap)[1]
         k = id(t)
         g, mutable = pending.pop(k)
-        if watched or capture:
+        if handing:
             g, mutable = _hand_out(t, g, mutable, capture, create_graph)
         inputs, op, params = t._inputs, t._op, t._params
         if t._seq < checked:
@@ -215,7 +217,7 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
             if p._op is None:
                 _accumulate_leaf(leaves, p, gi, mine)
                 continue
-            if p._seq < recorded:
+            if aliased and p._seq < recorded:
                 versions.check_input(t, p, inputs)
             kp = id(p)
             prev = pending.get(kp)
@@ -227,7 +229,7 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
                 pending[kp] = (gi, mine)
                 heappush(heap, (-p._seq, p))
     for leaf, g, mutable in leaves.values():
-        if watched or capture:
+        if handing:
             g, mutable = _hand_out(leaf, g, mutable, capture, create_graph)
         if capture is None:
             _deliver(leaf, g, mutable, create_graph)

@@ -131,23 +131,20 @@ def record(op: Op, data: Any, inputs: tuple, params: Optional[dict] = None) -> T
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     t = _new(Tensor)
-    init_slots(t, data, False)
-    if _grad_mode.enabled:
+    if _grad_enabled():
         for p in inputs:
             if p.requires_grad:
-                t.requires_grad = True
-                t._op = op
-                t._inputs = inputs
-                t._params = params
+                init_slots(t, data, True, op, inputs, params)
                 t._seq = next(_counter)
                 if anomaly_hook is not None:
                     anomaly_hook(t, "forward")
                 return t
+    init_slots(t, data, False)
     return t
 
 
 _new = object.__new__
-_grad_mode = grad_mode.state  # this thread's mode: one attribute read per op
+_grad_enabled = grad_mode.is_enabled  # this thread's mode: one C call per op
 _counter = itertools.count()  # creation order of recorded tensors: the engine's topological key
 
 

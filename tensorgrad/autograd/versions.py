@@ -17,6 +17,7 @@ from __future__ import annotations
 import dis
 import inspect
 import weakref
+from collections import deque
 from typing import Any, Optional
 
 import numpy as np
@@ -38,8 +39,10 @@ class _Storage:
         self.ref = ref  # a weak reference whose callback drops this entry with its array
         self.version = 0
         self.last = -1  # stamp of the latest write
-        self.stamps: list = []  # stamps of the latest writes (for "expected version" messages)
-        self.graded: list = []  # stamps of the latest writes recorded in the graph
+        # Stamps of the latest writes (for "expected version" in messages), and of the latest
+        # writes recorded in the graph (for `stale`).
+        self.stamps: deque = deque(maxlen=_KEEP)
+        self.graded: deque = deque(maxlen=_KEEP)
 
 
 _KEEP = 64  # recorded writes remembered per array; older ones count as "maybe in any span"
@@ -66,13 +69,9 @@ def note_write(a: np.ndarray, recorded: bool = False) -> int:
     s.version += 1
     s.last = last_write = stamp
     s.stamps.append(stamp)
-    if len(s.stamps) > _KEEP:
-        del s.stamps[0]
     if recorded:
         last_recorded = stamp
         s.graded.append(stamp)
-        if len(s.graded) > _KEEP:
-            del s.graded[0]
     return stamp
 
 
@@ -108,7 +107,7 @@ def stale(t: Any, before: float, own: int = -1) -> bool:
 def check_input(t: Any, p: Any, inputs: tuple) -> None:
     """Node `t` used non-leaf `p`: `p` must not have been changed behind its back (called
     by the engine only for `p` older than the latest recorded in-place write)."""
-    prev = t._prev
+    prev = getattr(t, "_prev", None)
     own = prev[0] if prev is not None and prev[1] is p else -1
     if stale(p, t._seq, own):
         j = next(i for i, q in enumerate(inputs) if q is p)
@@ -118,10 +117,10 @@ def check_input(t: Any, p: Any, inputs: tuple) -> None:
 def resolve(p: Any, seq: int) -> Any:
     """The node that stood for tensor `p` when node `seq` was recorded: an in-place op on a
     non-leaf moves its old value's graph to a hidden tensor (``p._prev = (stamp, old)``)."""
-    prev = p._prev
+    prev = getattr(p, "_prev", None)
     while prev is not None and prev[0] > seq:
         p = prev[1]
-        prev = p._prev
+        prev = getattr(p, "_prev", None)
     return p
 
 

@@ -26,7 +26,7 @@ from .shape import index_data
 
 __all__: list = []  # methods only (Tensor.add_ ...), no tg.* functions
 
-_grad = grad_mode.state
+_grad_enabled = grad_mode.is_enabled
 _new = object.__new__
 
 
@@ -107,9 +107,12 @@ def _hidden(t: Tensor) -> Tensor:
     """A new tensor standing for `t`'s current value in the graph (same array)."""
     h = _new(Tensor)
     init_slots(h, t.data, t.requires_grad)
-    h._op, h._inputs, h._params, h._prev = t._op, t._inputs, t._params, t._prev
+    h._op, h._inputs, h._params = t._op, t._inputs, t._params
     if t._op is not None:
         h._seq = t._seq
+    prev = getattr(t, "_prev", None)
+    if prev is not None:
+        h._prev = prev
     return h
 
 
@@ -119,7 +122,7 @@ def _modify(t: Tensor, name: str, others: tuple, write: Callable[[], None],
     applied to (old t, *others) with `params`."""
     if not isinstance(t, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(t).__name__}")
-    recording = _grad.enabled and (t.requires_grad or any(o.requires_grad for o in others))
+    recording = _grad_enabled() and (t.requires_grad or any(o.requires_grad for o in others))
     if recording:
         _check_target(t, name)
     if not t.data.flags.writeable:
