@@ -251,12 +251,40 @@ def test_in_place_through_a_view_then_using_the_view_is_differentiated():
     np.testing.assert_allclose(y.data, [2.0, 12.0, 18.0])
 
 
-def test_using_the_base_after_a_change_through_its_view_raises_not_a_wrong_gradient():
+def test_the_base_of_a_view_changed_in_place_is_differentiated_as_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), requires_grad=True)
+        w = lib.tensor(np.array([0.5, -1.0]), requires_grad=True)
+        y = x * 2
+        y[1:, 1:].mul_(3.0)
+        y.reshape(6)[:2].add_(w)  # through two views
+        y.T[0].mul_(w)  # a transposed view, by a tensor that requires grad
+        y[:, 2:].zero_()
+        (y * y).sum().backward()
+        return y, x.grad, w.grad
+
+    for a, b in zip(run(tg), run(torch)):
+        np.testing.assert_allclose(getattr(a, "data", a), b.detach().numpy(), rtol=1e-12)
+
+
+def test_other_views_of_a_changed_base_raise_not_a_wrong_gradient():
     x = t64([1.0, 2.0, 3.0])
     y = x * 2
-    y[1:].mul_(3.0)
+    other = y[1:]  # made before the change: its node still describes the old values
+    y[:2].mul_(3.0)
     with pytest.raises(RuntimeError, match="changed in place through another tensor"):
-        y.sum().backward()
+        other.sum().backward()
+
+
+def test_view_made_under_no_grad_cannot_take_a_value_that_requires_grad():
+    x = t64([1.0, 2.0, 3.0])
+    y = x * 2
+    with tg.no_grad():
+        v = y[1:]
+    with pytest.raises(RuntimeError, match="shares memory"):
+        v.add_(x[1:])
 
 
 def test_read_only_broadcast_view_cannot_be_changed():

@@ -77,30 +77,84 @@ SETITEM = Op("setitem", lambda g, ans, old, v, index: _zero_at(g, index),
 SETITEM.fn = _set_copy
 
 
-def _check_target(t: Tensor, name: str) -> None:
+def _check_target(t: Tensor, name: str) -> tuple:
+    """Refuse what PyTorch refuses; return (base, view ops from base to t) for a view."""
     if t._op is None and t.requires_grad:
         raise RuntimeError(
             f"{name}: a leaf Variable that requires grad is being used in an in-place "
             f"operation (tensor of shape {t.shape}). Wrap the update in `with tg.no_grad():` "
             "(as in a hand-written step: p -= lr * p.grad), or change a copy (x = x + 1).")
-    base = _view_base(t)
+    base, chain = _view_chain(t)
+    if base is t and t._op is None and t.data.base is not None:
+        raise RuntimeError(
+            f"{name}: this tensor (shape {t.shape}) shares memory with another one but is not "
+            "part of its graph (a view made under no_grad, or a detached one), so writing a "
+            "value that requires grad into it cannot be differentiated. Write into the tensor "
+            "it views (base[idx] = value), or change a copy.")
     if base is not t and base._op is None and base.requires_grad:
         raise RuntimeError(
             f"{name}: a view of a leaf Variable that requires grad is being used in an "
             f"in-place operation (view of shape {t.shape} of a leaf of shape {base.shape}). "
             "Wrap it in `with tg.no_grad():`, or change a copy.")
+    return base, chain
 
 
-def _view_base(t: Tensor) -> Tensor:
-    """The oldest tensor in `t`'s graph that shares its memory (`t` unless it is a view)."""
+def _original(t: Tensor) -> Tensor:
+    """The node that first produced tensor `t` (before any in-place change to it)."""
+    prev = getattr(t, "_prev", None)
+    while prev is not None:
+        t = prev[1]
+        prev = getattr(t, "_prev", None)
+    return t
+
+
+def _view_chain(t: Tensor) -> tuple:
+    """(the tensor whose memory `t` views, the view ops [(op, params)] from it to `t`);
+    (t, []) unless `t` is a view."""
     r = versions.root(t.data)
-    cur = t
-    while cur._op is not None and cur._inputs:
-        nxt = next((p for p in cur._inputs if versions.root(p.data) is r), None)
-        if nxt is None:
+    obj, chain = t, []
+    while True:
+        node = _original(obj)
+        nxt = next((p for p in node._inputs or () if versions.root(p.data) is r), None)
+        if node._op is None or nxt is None:
             break
-        cur = nxt
-    return cur
+        chain.append((node._op, node._params))
+        obj = nxt
+    chain.reverse()
+    return obj, chain
+
+
+def _positions(base: Tensor, chain: list, view: Tensor) -> np.ndarray:
+    """For each element of `view`, its flat position in `base`: the view ops replayed on
+    the positions themselves."""
+    pos = _const(np.arange(base.data.size).reshape(base.shape))
+    try:
+        with grad_mode.no_grad():
+            for op, params in chain:
+                pos = op.fn(pos, **(params or {}))
+    except Exception as e:  # an op that makes views in ways the replay cannot follow
+        raise RuntimeError(_view_msg(chain, view)) from e
+    if not isinstance(pos, Tensor) or pos.shape != view.shape or pos.dtype.kind not in "iu":
+        raise RuntimeError(_view_msg(chain, view))
+    return pos.data
+
+
+def _view_msg(chain: list, view: Tensor) -> str:
+    ops = " -> ".join(op.name for op, _ in chain)
+    return (f"in-place change of a view (shape {view.shape}, made by {ops}) that tensorgrad "
+            "cannot map back onto its base; clone() the view before changing it")
+
+
+def _keep_outside(g: Any, pos: np.ndarray) -> Any:
+    keep = np.ones(g.shape, dtype=bool)
+    keep.reshape(-1)[pos.reshape(-1)] = False
+    return g * keep
+
+
+# The base of a view changed in place (PyTorch's CopySlices): its new value is its old value
+# outside the view's positions and the view's new value inside.
+COPY_SLICES = Op("copy_slices", lambda g, ans, old, view, pos: _keep_outside(g, pos),
+                 lambda g, ans, old, view, pos: g.reshape(-1)[pos])
 
 
 def _hidden(t: Tensor) -> Tensor:
@@ -124,7 +178,8 @@ def _modify(t: Tensor, name: str, others: tuple, write: Callable[[], None],
         raise TypeError(f"{name}: expected a Tensor, got {type(t).__name__}")
     recording = _grad_enabled() and (t.requires_grad or any(o.requires_grad for o in others))
     if recording:
-        _check_target(t, name)
+        base, chain = _check_target(t, name)
+        pos = _positions(base, chain, t) if chain and base._op is not None else None
     if not t.data.flags.writeable:
         raise RuntimeError(
             f"{name}: the tensor's array (shape {t.shape}) is read-only, e.g. a broadcast "
@@ -142,11 +197,19 @@ def _modify(t: Tensor, name: str, others: tuple, write: Callable[[], None],
         inputs = tuple(copy if p is old else p for p in inputs)
     _write(name, t, others, write)
     stamp = versions.note_write(t.data, recorded=True)
-    r = record(op, t.data, inputs, params)
+    _rebase(t, record(op, t.data, inputs, params), stamp, old)
+    if pos is not None:  # t views base: base now holds t's new value at pos
+        old_base = _hidden(base)
+        _rebase(base, record(COPY_SLICES, base.data, (old_base, t), {"pos": pos}), stamp,
+                old_base)
+    return t
+
+
+def _rebase(t: Tensor, r: Tensor, stamp: int, old: Tensor) -> None:
+    """Make `t` the output of node `r` from `stamp` on; `old` stands for its value before."""
     t.requires_grad = True
     t._op, t._inputs, t._params, t._seq = r._op, r._inputs, r._params, r._seq
     t._prev = (stamp, old)
-    return t
 
 
 def _write(name: str, t: Tensor, others: tuple, write: Callable[[], None]) -> None:
