@@ -9,6 +9,8 @@ import numpy as np
 
 from ..tensor import Tensor, _const
 
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
 Params = Union[Tensor, Iterable[Tensor]]
 
 
