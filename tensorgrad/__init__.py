@@ -47,6 +47,11 @@ from .random import get_rng, manual_seed
 from .tensor import Tensor, as_tensor, tensor
 
 clamp = ops.clip
+# PyTorch's dtype names (dtype=torch.long ...), kept out of __all__: a star import must not
+# shadow the builtin float.
+float = float32  # noqa: A001
+double = float64
+long = int64
 
 __version__ = "0.1.0"
 

@@ -37,6 +37,8 @@ ALIASES: dict[str, tuple[str, Callable[[Any], Any], str]] = {
 _UNSUPPORTED = {
     "out": "tensorgrad ops always return a new tensor (no out=)",
     "dtype": "cast the input first, e.g. x.astype(np.float64)",
+    "size_average": "it is deprecated in PyTorch too; use reduction='mean' or 'sum'",
+    "reduce": "it is deprecated in PyTorch too; use reduction='none'",
 }
 
 

@@ -147,3 +147,23 @@ def test_numpy_functions_on_tensors_keep_numpy_meaning():
     np.testing.assert_array_equal(np.cumsum(x, axis=2).numpy(), np.cumsum(X, axis=2))
     np.testing.assert_array_equal(np.sort(x, axis=0).numpy(), np.sort(X, axis=0))
     assert np.tile(x, (2, 1, 1)).requires_grad
+
+
+def test_pytorch_constructor_and_dtype_spellings():
+    assert tg.float is np.float32 and tg.double is np.float64 and tg.long is np.int64
+    assert "float" not in tg.__all__  # a star import keeps the builtin float
+    assert tg.tensor([1, 2], dtype=tg.long).dtype == np.int64
+    x = t(X[0])
+    for layer in (nn.ReLU(inplace=True), nn.LeakyReLU(0.1, inplace=True),
+                  nn.Dropout(0.5, inplace=True).eval()):
+        assert layer(x).shape == x.shape and np.all(x.numpy() == X[0])  # x is left as it was
+
+
+def test_losses_name_the_keyword_they_take():
+    z, y = t(X[0]), np.array([0, 1, 2])
+    with pytest.raises(TypeError, match="cross_entropy: unexpected keyword 'weights'; use weight="):
+        F.cross_entropy(z, y, weights=np.ones(4))
+    with pytest.raises(TypeError, match="reduction="):
+        F.nll_loss(z, y, size_average=False)
+    with pytest.raises(TypeError, match="mse_loss: unexpected keyword 'reductions'; use reduction="):
+        F.mse_loss(z, z, reductions="sum")

@@ -21,6 +21,11 @@ class ReLU(Module):
         (tensor([0., 0., 2.], grad_fn=<relu>), array([0., 0., 1.], dtype=float32))
     """
 
+    def __init__(self, inplace: bool = False) -> None:
+        # PyTorch's inplace=True only saves memory; the values and gradients are the same, so
+        # it is accepted (for ported code) and the result is computed out of place.
+        super().__init__()
+
     def forward(self, x: Any) -> Tensor:
         return F.relu(x)
 
@@ -92,8 +97,8 @@ class LeakyReLU(Module):
         tensor([-0.2,  3. ])
     """
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        super().__init__()
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()  # inplace: accepted as in ReLU
         self.negative_slope = negative_slope
 
     def forward(self, x: Any) -> Tensor:

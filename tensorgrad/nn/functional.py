@@ -31,6 +31,7 @@ from ..ops.loss import (
 )
 from ..ops.norm import batch_norm, layer_norm
 from ..random import get_rng
+from ..spellings import spellings
 from ..tensor import Tensor, _const, as_tensor
 
 __all__ = [
@@ -133,6 +134,7 @@ def _pair_domain(avoid: tuple = (), low_y: float = -3.0, high_y: float = 3.0) ->
 
 # ------------------------------------------------------------------------- regression losses
 @composite("mse_loss", _pair_domain())
+@spellings
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error (x - y)**2 per element, reduced. Same shapes required (any shape).
 
@@ -151,6 +153,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 @composite("l1_loss", _pair_domain(avoid=(0.0,)))
+@spellings
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Absolute error |x - y| per element, reduced. Gradient at x == y: 0.
 
@@ -184,6 +187,7 @@ def _piecewise(name: str, input: Any, target: Any, reduction: str, t: float, sca
 
 
 @composite("smooth_l1_loss", _pair_domain(avoid=(-1.0, 0.0, 1.0)))
+@spellings
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0
                    ) -> Tensor:
     """0.5 d**2 / beta where |d| < beta, else |d| - beta/2 (d = x - y), reduced; beta = 0 is
@@ -198,6 +202,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
 
 
 @composite("huber_loss", _pair_domain(avoid=(-1.0, 0.0, 1.0)))
+@spellings
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """0.5 d**2 where |d| < delta, else delta (|d| - delta/2) (d = x - y), reduced.
 
@@ -228,6 +233,7 @@ def _bce_domain(draw: Any, s: Any) -> Any:
 
 
 @composite("binary_cross_entropy", _bce_domain)
+@spellings
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1] and targets y, per
     element, reduced; each log is clamped to >= -100 (as in PyTorch), so p = 0 or 1 gives a
@@ -260,6 +266,7 @@ def _nll_domain(draw: Any, s: Any) -> Any:
 
 
 @composite("nll_loss", _nll_domain)
+@spellings
 def nll_loss(input: Any, target: Any, reduction: str = "mean", *, weight: Any = None,
              ignore_index: int = -100) -> Tensor:
     """Negative log-likelihood: -input[i, target[i]] per sample, reduced ('mean' over the

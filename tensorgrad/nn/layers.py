@@ -87,8 +87,8 @@ class Dropout(Module):
         tensor([1., 1., 1., 1., 1., 1.])
     """
 
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__()
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()  # inplace (PyTorch): accepted, computed out of place (same values)
         self.p = F._check_p(p)
 
     def forward(self, x: Any) -> Tensor:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.op import Op, composite, record, register
+from ..spellings import spellings
 from ..tensor import Tensor, _const, as_tensor
 from ._util import IndexOutOfRange, data, describe
 from .elementwise import _sigmoid, sigmoid
@@ -113,6 +114,7 @@ def _ce_call(z: Any, *y: Any, target: Any, reduction: str) -> Tensor:
 CROSS_ENTROPY.fn = _ce_call
 
 
+@spellings
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean", *, weight: Any = None,
                   ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy from logits (N, C) (or (C,)), fused and stable.
@@ -206,6 +208,7 @@ BCE_LOGITS = Op(
 
 
 @register(BCE_LOGITS)
+@spellings
 def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of sigmoid(z) against y in [0, 1], computed from z as
     max(z, 0) - z*y + log(1 + exp(-|z|)) so no logit overflows. Any shape; 'mean' averages
