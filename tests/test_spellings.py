@@ -165,5 +165,6 @@ def test_losses_name_the_keyword_they_take():
         F.cross_entropy(z, y, weights=np.ones(4))
     with pytest.raises(TypeError, match="reduction="):
         F.nll_loss(z, y, size_average=False)
-    with pytest.raises(TypeError, match="mse_loss: unexpected keyword 'reductions'; use reduction="):
+    with pytest.raises(TypeError, match="mse_loss: unexpected keyword 'reductions'; use "
+                       "reduction="):
         F.mse_loss(z, z, reductions="sum")
