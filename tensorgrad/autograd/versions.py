@@ -60,11 +60,10 @@ def note_write(a: np.ndarray, recorded: bool = False) -> int:
     """Count one in-place write into `a` (bumps the version of every tensor sharing its
     memory); `recorded`: the write is part of the graph (see `stale`). Returns its stamp."""
     global last_write, last_recorded
-    r = root(a)
-    k = id(r)
+    k = id(a if a.base is None else root(a))  # a parameter's array is its own root
     s = _storages.get(k)
     if s is None:
-        s = _storages[k] = _Storage(weakref.ref(r, _forget(k)))
+        s = _storages[k] = _Storage(weakref.ref(root(a), _forget(k)))
     stamp = next(_op._counter)
     s.version += 1
     s.last = last_write = stamp

@@ -171,6 +171,7 @@ class Optimizer:
 
     def _with_grads(self, group: dict[str, Any]) -> Iterator[tuple[Any, np.ndarray, np.ndarray]]:
         """(param, data, grad) for each parameter of `group` that has a gradient."""
+        bump = versions.note_write
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -182,7 +183,7 @@ class Optimizer:
                     f"match its parameter of shape {data.shape}"
                 )
             yield p, data, grad
-            versions.note_write(data)  # the caller updated it in place: a new version
+            bump(data)  # the caller updated it in place: a new version
 
     def _update(
         self, p: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
