@@ -413,6 +413,11 @@ class Tensor:
         """PyTorch's ``repeat``: tile the tensor `sizes[i]` times along axis i."""
         return _ops.shape.repeat(self, *sizes)
 
+    # ---------------------------------------------------------------- convops: padding
+    def pad(self, pad_width: Any, value: builtins.float = 0.0) -> Tensor:
+        """Constant padding with numpy's ``pad_width`` (see `tensorgrad.pad`)."""
+        return _ops.pad(self, pad_width, value)
+
 
 _new = object.__new__
 

@@ -20,6 +20,7 @@ from ..autograd.op import composite
 from ..ops import clip, gelu, leaky_relu, linear, log, log_softmax, relu, sigmoid, softmax, tanh
 from ..ops import where as _where
 from ..ops.attention import scaled_dot_product_attention as _sdpa
+from ..ops.conv import conv1d, conv2d
 from ..ops.index import embedding, one_hot
 from ..ops.loss import (
     REDUCTIONS,
@@ -30,6 +31,7 @@ from ..ops.loss import (
     cross_entropy,
 )
 from ..ops.norm import batch_norm, layer_norm
+from ..ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from ..random import get_rng
 from ..spellings import spellings
 from ..tensor import Tensor, _const, as_tensor
@@ -39,6 +41,8 @@ __all__ = [
     "dropout", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
     "binary_cross_entropy_with_logits", "binary_cross_entropy", "nll_loss",
     "embedding", "one_hot", "batch_norm", "layer_norm", "scaled_dot_product_attention",
+    # convolution and pooling (tensorgrad.ops.conv, tensorgrad.ops.pool)
+    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
 ]
 
 

@@ -5,18 +5,36 @@ The export list is built from the families' own ``__all__``: adding a public op 
 it to its module's ``__all__`` (and a new family module to `_FAMILIES` below).
 """
 from ..autograd import engine  # noqa: F401  (Tensor.backward/retain_grad reach it from here)
-from . import elementwise, index, inplace, linalg, loss, reduce, shape, sorting  # noqa: F401
+from . import (  # noqa: F401
+    contraction,
+    conv,
+    elementwise,
+    index,
+    inplace,
+    linalg,
+    loss,
+    pool,
+    reduce,
+    shape,
+    sorting,
+    window,
+)
+from .contraction import *  # noqa: F403
+from .conv import *  # noqa: F403
 from .elementwise import *  # noqa: F403
 from .elementwise import gelu_grad  # noqa: F401  (used by gelu's rule under create_graph)
 from .index import *  # noqa: F403
 from .interop import array_function, array_ufunc  # noqa: F401  (Tensor's numpy protocols)
 from .linalg import *  # noqa: F403
 from .loss import *  # noqa: F403
+from .pool import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .shape import getitem, index_data, scatter_add  # noqa: F401  (Tensor indexing)
 from .sorting import *  # noqa: F403
+from .window import *  # noqa: F403
 
-_FAMILIES = [elementwise, shape, reduce, linalg, loss, index, sorting]
+_FAMILIES = [elementwise, shape, reduce, linalg, loss, index, sorting, window, conv, pool,
+             contraction]
 
 __all__ = [name for family in _FAMILIES for name in family.__all__]
