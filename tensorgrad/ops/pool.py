@@ -258,9 +258,9 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Optional[Any] = None,
     Examples:
         >>> import numpy as np, tensorgrad as tg
         >>> x = tg.tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
-        >>> tg.max_pool2d(x, 2)
-        tensor([[[[ 5.,  7.],
-                  [13., 15.]]]], requires_grad=True)
+        >>> tg.max_pool2d(x, 2).data
+        array([[[[ 5.,  7.],
+                 [13., 15.]]]])
     """
     return _max_pool(2, x, kernel_size, stride, padding)
 

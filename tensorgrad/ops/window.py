@@ -81,8 +81,8 @@ def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
 
     Examples:
         >>> import tensorgrad as tg
-        >>> tg.pad(tg.tensor([[1.0, 2.0]]), ((0, 0), (1, 2)))
-        tensor([[0., 1., 2., 0., 0.]])
+        >>> tg.pad(tg.tensor([[1.0, 2.0]]), ((0, 0), (1, 2))).data
+        array([[0., 1., 2., 0., 0.]], dtype=float32)
     """
     x = as_tensor(x)
     pw = _pad_width(pad_width, x.ndim, x.shape)
