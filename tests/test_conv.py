@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
+import tensorgrad.nn as nn
 import tensorgrad.nn.functional as F
 
 RNG = np.random.default_rng(0)
@@ -198,3 +199,71 @@ def test_second_derivative_of_a_small_cnn_by_finite_differences():
         return F.conv2d(F.avg_pool2d(F.max_pool2d(h, 2, 1), 2), v).sum()
 
     assert tg.gradgradcheck(net, [x, w, v])
+
+
+# ------------------------------------------------------------------------- layers
+def test_conv_layers_match_torch_modules_with_the_same_weights():
+    torch = _torch()
+    cases = ((1, dict(stride=2, padding=1)), (2, dict(padding=(1, 2), dilation=2, groups=2)))
+    for nd, kw in cases:
+        ours = getattr(nn, f"Conv{nd}d")(4, 6, 3, dtype=np.float64, **kw)
+        theirs = getattr(torch.nn, f"Conv{nd}d")(4, 6, 3, dtype=torch.float64, **kw)
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(ours.weight.data))
+            theirs.bias.copy_(torch.tensor(ours.bias.data))
+        x = RNG.standard_normal((2, 4) + (9,) * nd)
+        out = ours(x)
+        ref = theirs(torch.tensor(x))
+        np.testing.assert_allclose(out.data, ref.detach().numpy(), atol=1e-12)
+        out.sum().backward()
+        ref.sum().backward()
+        np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(ours.bias.grad, theirs.bias.grad.numpy(), atol=1e-10)
+
+
+def test_conv_layer_initialisation_is_pytorchs():
+    tg.manual_seed(0)
+    layer = nn.Conv2d(12, 66, (3, 5), groups=3)
+    bound = 1 / np.sqrt(4 * 15)  # fan_in = in_channels // groups * kH * kW
+    assert layer.weight.shape == (66, 4, 3, 5) and layer.bias.shape == (66,)
+    assert layer.weight.dtype == tg.get_default_dtype()
+    for p in (layer.weight, layer.bias):
+        assert np.abs(p.data).max() <= bound
+    assert np.abs(layer.weight.data).max() > 0.95 * bound
+    np.testing.assert_allclose(layer.weight.data.std(), bound / np.sqrt(3), rtol=0.05)
+    assert nn.Conv1d(2, 3, 4, bias=False).bias is None
+    assert [n for n, _ in nn.Conv1d(2, 3, 4).named_parameters()] == ["weight", "bias"]
+
+
+def test_pool_layers():
+    x = tg.tensor(RNG.standard_normal((2, 3, 7, 7)))
+    assert nn.MaxPool2d(2)(x).shape == (2, 3, 3, 3)
+    assert nn.AvgPool2d(3, stride=2, padding=1)(x).shape == (2, 3, 4, 4)
+    np.testing.assert_allclose(nn.AvgPool2d(2)(x).data, F.avg_pool2d(x, 2).data)
+    assert nn.MaxPool1d(2)(x[:, :, 0]).shape == (2, 3, 3)
+    assert nn.AvgPool1d(3, 1, 1)(x[:, :, 0]).shape == (2, 3, 7)
+    assert "kernel_size=(2, 2)" in repr(nn.MaxPool2d(2))
+
+
+LAYER_BAD = [
+    (lambda: nn.Conv2d(3, 8, 3)(np.ones((3, 8, 8))), r"Conv2d: .*\(N, 3, H, W\).*\(3, 8, 8\)"),
+    (lambda: nn.Conv2d(3, 8, 3)(np.ones((2, 1, 8, 8))),
+     r"Conv2d: .*\(N, 3, H, W\) with 3 channels.*\(2, 1, 8, 8\)"),
+    (lambda: nn.Conv2d(3, 8, 5)(np.ones((2, 3, 4, 4))), r"Conv2d: kernel \(5, 5\).*\(4, 4\)"),
+    (lambda: nn.Conv1d(3, 8, 2)(np.ones((2, 3, 4, 4))), r"Conv1d: .*\(N, 3, L\).*\(2, 3, 4, 4\)"),
+    (lambda: nn.Conv2d(3, 8, 3, groups=2), "Conv2d: groups=2 must divide in_channels=3"),
+    (lambda: nn.Conv2d(4, 6, 3, groups=4), "Conv2d: groups=4 must divide .* out_channels=6"),
+    (lambda: nn.MaxPool2d(3)(np.ones((2, 3, 8))), r"MaxPool2d: .*\(N, C, H, W\).*\(2, 3, 8\)"),
+    (lambda: nn.AvgPool1d(5)(np.ones((2, 3, 4))), r"AvgPool1d: kernel \(5,\).*\(4,\)"),
+    (lambda: nn.MaxPool2d(2, padding=2), "MaxPool2d: padding"),
+]
+
+
+def test_layer_bad_input_names_the_layer_and_shapes_and_records_nothing():
+    layer = nn.Conv2d(3, 8, 3)
+    before = _live_tensors()
+    for make, pattern in LAYER_BAD:
+        with pytest.raises(ValueError, match=pattern):
+            make()
+    assert _live_tensors() == before
+    assert layer.weight.grad is None

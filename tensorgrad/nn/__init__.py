@@ -3,13 +3,15 @@
 `Module` and `Parameter` (module.py), containers `Sequential`, `ModuleList` and
 `ModuleDict`, layers `Linear`/`Dense`, `Dropout`, `Identity`, `Flatten`, `Embedding`
 (layers.py), `BatchNorm1d`, `BatchNorm2d`, `LayerNorm` (normalization.py),
-`MultiheadAttention` (attention.py), activation modules (activation.py), loss modules
+`MultiheadAttention` (attention.py), `Conv1d`, `Conv2d`, `MaxPool1d/2d`, `AvgPool1d/2d`
+(conv.py), activation modules (activation.py), loss modules
 (loss.py); the stateless versions are in `functional` and the initialisers in `init`;
 gradient clipping in `utils`.
 """
 from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiheadAttention
+from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from .layers import Dense, Dropout, Embedding, Flatten, Identity, Linear
 from .loss import (
     BCELoss,
@@ -39,4 +41,5 @@ __all__ = [
     "SmoothL1Loss", "IncompatibleKeys", "Module", "ModuleList", "Parameter", "Sequential",
     "StateDictError", "Embedding", "ModuleDict", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "MultiheadAttention",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
 ]
