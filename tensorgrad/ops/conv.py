@@ -37,30 +37,35 @@ __all__ = ["conv1d", "conv2d"]
 def im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple,
            dilation: tuple) -> tuple:
     """(cols, out): the patches of ``x (N, C, *L)`` as rows, ``cols (N * prod(out),
-    C * prod(kernel))``, row ``(n, *o)`` = ``xpad[n, :, *(o * stride + k * dilation)]`` over
-    (c, *k) in C order; ``out`` is the output's spatial shape."""
+    prod(kernel) * C)``: row ``(n, *o)`` holds ``xpad[n, c, *(o * stride + k * dilation)]`` over
+    (*k, c) in C order; ``out`` is the output's spatial shape.
+
+    Channels come last within a row, so the one copy reads runs of C adjacent values when x is
+    channels-last in memory (as every conv output here is) and the GEMMs see plain rows."""
     nd = len(kernel)
+    xl = np.moveaxis(x, 1, -1)  # (N, *L, C): a view
     if any(padding):
-        x = pad_data(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
-    win = patches(x, kernel, stride, dilation)  # (N, C, *out, *kernel), a view
-    out = win.shape[2:2 + nd]
-    rows = win.transpose(0, *range(2, 2 + nd), 1, *range(2 + nd, 2 + 2 * nd))
-    return rows.reshape(-1, x.shape[1] * int(np.prod(kernel))), out  # the one copy
+        xl = pad_data(xl, ((0, 0),) + tuple((p, p) for p in padding) + ((0, 0),))
+    win = patches(xl, kernel, stride, dilation)  # (N, *out, C, *kernel), a view
+    out = win.shape[1:1 + nd]
+    rows = win.transpose(0, *range(1, 1 + nd), *range(2 + nd, 2 + 2 * nd), 1 + nd)
+    return rows.reshape(-1, int(np.prod(kernel)) * x.shape[1]), out  # the one copy
 
 
 def col2im(dcols: np.ndarray, x_shape: tuple, kernel: tuple, stride: tuple, padding: tuple,
            dilation: tuple, out: tuple) -> np.ndarray:
-    """The adjoint of `im2col`: each row of ``dcols (N * prod(out), C * prod(kernel))`` added
-    back at the input positions its patch came from (overlaps add up); ``(N, C, *L)``."""
+    """The adjoint of `im2col`: each row of ``dcols (N * prod(out), prod(kernel) * C)`` added
+    back at the input positions its patch came from (overlaps add up); ``(N, C, *L)``, stored
+    channels-last."""
     N, C = x_shape[:2]
     nd = len(kernel)
-    d = dcols.reshape(N, *out, C, *kernel)
-    # Channels last while adding: each add then reads and writes runs of C values.
+    d = dcols.reshape(N, *out, *kernel, C)
     padded = np.zeros((N, *(n + 2 * p for n, p in zip(x_shape[2:], padding)), C), dcols.dtype)
-    for k, sl in offsets(kernel, stride, dilation, out):
-        padded[(slice(None),) + sl] += d[(Ellipsis,) + k]
+    lead = (slice(None),) * (1 + nd)
+    for k, sl in offsets(kernel, stride, dilation, out):  # one strided add per kernel offset
+        padded[(slice(None),) + sl] += d[lead + k]
     inner = padded[(slice(None),) + tuple(slice(p, p + n) for p, n in zip(padding, x_shape[2:]))]
-    return np.moveaxis(inner, -1, 1) if nd else inner
+    return np.moveaxis(inner, -1, 1)
 
 
 def _rows(g: np.ndarray) -> np.ndarray:
@@ -68,9 +73,31 @@ def _rows(g: np.ndarray) -> np.ndarray:
     return np.moveaxis(g, 1, -1).reshape(-1, g.shape[1])
 
 
-def _grouped(a: np.ndarray, groups: int) -> np.ndarray:
-    """Rows ``(M, G * n)`` -> ``(G, M, n)``: one matrix per group."""
-    return a.reshape(a.shape[0], groups, -1).transpose(1, 0, 2)
+def weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
+    """The weight ``(O, C/G, *kernel)`` as matrices whose columns follow the rows of `im2col`
+    (*k, c): ``(O, k * C)`` for one group, ``(G, O/G, k * C/G)`` for several. W of the
+    equations is its transpose."""
+    O, cg = w.shape[:2]
+    m = np.moveaxis(w.reshape(O, cg, -1), 1, 2)  # (O, k, C/G)
+    return m.reshape(O, -1) if groups == 1 else m.reshape(groups, O // groups, -1)
+
+
+def _weight_layout(dwm: np.ndarray, w_shape: tuple) -> np.ndarray:
+    """The inverse of `weight_matrix`: back to ``(O, C/G, *kernel)``."""
+    O, cg = w_shape[:2]
+    return np.moveaxis(dwm.reshape(O, -1, cg), 2, 1).reshape(w_shape)
+
+
+def _grouped(cols: np.ndarray, groups: int, k: int) -> np.ndarray:
+    """Rows ``(M, k * C)`` in (*k, c) order -> ``(G, M, k * C/G)``: one matrix per group."""
+    M = cols.shape[0]
+    return cols.reshape(M, k, groups, -1).transpose(2, 0, 1, 3).reshape(groups, M, -1)
+
+
+def _ungrouped(a: np.ndarray, k: int) -> np.ndarray:
+    """The inverse of `_grouped`: ``(G, M, k * C/G)`` -> ``(M, k * C)``."""
+    G, M = a.shape[:2]
+    return a.reshape(G, M, k, -1).transpose(1, 2, 0, 3).reshape(M, -1)
 
 
 def _forward(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], stride: tuple,
@@ -78,11 +105,12 @@ def _forward(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], stride: tupl
     """(Z (N, O, *out), cols): ``Z = cols W + b``."""
     O = w.shape[0]
     cols, out = im2col(x, w.shape[2:], stride, padding, dilation)
+    wm = weight_matrix(w, groups)
     if groups == 1:
-        z = cols @ w.reshape(O, -1).T
+        z = cols @ wm.T
     else:
-        wg = w.reshape(groups, O // groups, -1).transpose(0, 2, 1)  # (G, C/G * k, O/G)
-        z = (_grouped(cols, groups) @ wg).transpose(1, 0, 2).reshape(-1, O)
+        k = int(np.prod(w.shape[2:]))
+        z = (_grouped(cols, groups, k) @ wm.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(-1, O)
     if b is not None:
         z += b
     return np.moveaxis(z.reshape(x.shape[0], *out, O), -1, 1), cols
@@ -92,21 +120,22 @@ def _weight_grad(cols: np.ndarray, g: np.ndarray, w_shape: tuple, groups: int) -
     """``dW = cols^T dZ``, in the weight's layout ``(O, C/G, *kernel)``."""
     dz = _rows(g)
     if groups == 1:
-        return (cols.T @ dz).T.reshape(w_shape)
-    dw = _grouped(dz, groups).transpose(0, 2, 1) @ _grouped(cols, groups)  # (G, O/G, C/G * k)
-    return dw.reshape(w_shape)
+        return _weight_layout((cols.T @ dz).T, w_shape)
+    G, k = groups, int(np.prod(w_shape[2:]))
+    dz_g = dz.reshape(dz.shape[0], G, -1).transpose(1, 2, 0)  # (G, O/G, M)
+    return _weight_layout(dz_g @ _grouped(cols, G, k), w_shape)
 
 
 def _input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple, stride: tuple, padding: tuple,
                 dilation: tuple, groups: int) -> np.ndarray:
     """``dcols = dZ W^T``, then col2im."""
     dz = _rows(g)
-    O = w.shape[0]
+    wm = weight_matrix(w, groups)
     if groups == 1:
-        dcols = dz @ w.reshape(O, -1)
+        dcols = dz @ wm
     else:
-        dcols = (_grouped(dz, groups) @ w.reshape(groups, O // groups, -1)).transpose(1, 0, 2)
-        dcols = dcols.reshape(dz.shape[0], -1)
+        dz_g = dz.reshape(dz.shape[0], groups, -1).transpose(1, 0, 2)  # (G, M, O/G)
+        dcols = _ungrouped(dz_g @ wm, int(np.prod(w.shape[2:])))
     return col2im(dcols, x_shape, w.shape[2:], stride, padding, dilation, g.shape[2:])
 
 

@@ -112,14 +112,14 @@ def out_size(size: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
 
 
 def patches(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
-    """Every window of the (already padded) ``xp (N, C, *L)`` as a strided view, no copy:
-    shape ``(N, C, *out, *kernel)``, ``[n, c, *o, *k] = xp[n, c, *(o * stride + k * dilation)]``.
-    """
+    """Every window of the (already padded) channels-last ``xp (N, *L, C)`` as a strided
+    view, no copy: shape ``(N, *out, C, *kernel)``,
+    ``[n, *o, c, *k] = xp[n, *(o * stride + k * dilation), c]``."""
     nd = len(kernel)
     extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    win = sliding_window_view(xp, extent, axis=tuple(range(2, 2 + nd)))
-    return win[(Ellipsis,) + tuple(slice(None, None, s) for s in stride)
-               + tuple(slice(None, None, d) for d in dilation)] if nd else win
+    win = sliding_window_view(xp, extent, axis=tuple(range(1, 1 + nd)))
+    return win[(slice(None),) + tuple(slice(None, None, s) for s in stride) + (slice(None),)
+               + tuple(slice(None, None, d) for d in dilation)]
 
 
 def offsets(kernel: tuple, stride: tuple, dilation: tuple, out: tuple) -> Iterator[tuple]:
