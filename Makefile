@@ -9,7 +9,7 @@ DOCS_STAMP  := $(VENV)/.installed-docs
 BENCH_ARGS ?=
 KATEX ?= 0.19.1
 
-.PHONY: test lint typecheck pytest demo demo-attention bench bench-full docs vendor-katex clean
+.PHONY: test lint typecheck pytest demo demo-attention demo-cnn bench bench-full docs vendor-katex clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ demo: $(STAMP)
 ## make demo-attention: embedding + multi-head attention + LayerNorm + MLP learn to sort digits
 demo-attention: $(STAMP)
 	$(PY) -m tensorgrad.examples.attention
+
+## make demo-cnn: a small CNN (Conv2d, MaxPool2d) on the same digits as 8x8 images, ~99%
+demo-cnn: $(STAMP)
+	$(PY) -m tensorgrad.examples.cnn
 
 $(BENCH_STAMP): $(STAMP)
 	@# Optional (the chart, BLAS details): a failure is reported and retried next time.
