@@ -10,7 +10,7 @@ The results go to build/benchmarks/ (untracked) unless ``--out DIR`` or
 otherwise. The terminal gets a short summary: the targets not met, with their goal and
 measured value, and the names of those met; the full tables are in results.md.
 
-Benchmarks: mlp_step, per_op, depth, memory, training (see each module's docstring).
+Benchmarks: mlp_step, per_op, depth, memory, training, cnn_step (see each module's docstring).
 The optional frameworks (PyTorch, MyGrad, HIPS autograd, JAX) are never imported into this
 process: mlp_step times them in a fresh subprocess of their own (frameworks_worker.py).
 
@@ -40,7 +40,7 @@ if __package__ in (None, ""):
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
     sys.path.insert(0, str(ROOT))
 
-NAMES = ("mlp_step", "per_op", "depth", "memory", "training")
+NAMES = ("mlp_step", "per_op", "depth", "memory", "training", "cnn_step")
 # Module names of the optional frameworks (benchmarks.frameworks.OPTIONAL), listed here
 # because arguments are parsed before numpy may be imported.
 FRAMEWORKS = ("torch", "mygrad", "autograd", "jax")
@@ -126,7 +126,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("warning: numpy was imported before the thread count was set; "
               "BLAS keeps the threads it started with", file=sys.stderr)
 
-    from benchmarks import depth, memory, mlp_step, per_op, report, training
+    from benchmarks import cnn_step, depth, memory, mlp_step, per_op, report, training
     from benchmarks.common import MODES, Section, blas_threads, environment, log
 
     mode = MODES["tiny" if args.tiny else "quick" if args.quick else "full"]
@@ -142,6 +142,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                                    deep=depth.DEEP if mode.name == "full" else 0),
         "memory": lambda: memory.run(mode, dtypes),
         "training": lambda: training.run(mode, dtypes),
+        "cnn_step": lambda: cnn_step.run(
+            mode, dtypes, sizes=(8,) if tiny else cnn_step.SIZES,
+            batches=(32,) if tiny else cnn_step.BATCHES,
+            frameworks=not args.no_frameworks and (args.frameworks is None
+                                                   or "torch" in args.frameworks),
+            threads=threads),
     }
     from benchmarks.common import CpuWatch
 
