@@ -267,3 +267,32 @@ def test_layer_bad_input_names_the_layer_and_shapes_and_records_nothing():
             make()
     assert _live_tensors() == before
     assert layer.weight.grad is None
+
+
+def test_compiled_cnn_step_matches_eager():
+    # tg.compile traces numpy calls: pooling's argmax offsets must be recomputed on each call,
+    # not baked in from the traced batch.
+    def run(compiled):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1, dtype=np.float64), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.AvgPool2d(3, 1, 1), nn.Flatten(),
+                              nn.Linear(27, 4, dtype=np.float64))
+        opt = tg.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = tg.compile(step) if compiled else step
+        rng = np.random.default_rng(1)
+        losses = [float(fn(rng.standard_normal((5, 1, 6, 6)), rng.integers(0, 4, 5)).item())
+                  for _ in range(3)]
+        return losses, [p.data.copy() for p in model.parameters()]
+
+    (eager, p_eager), (compiled, p_compiled) = run(False), run(True)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-12)
+    for a, b in zip(p_compiled, p_eager):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

@@ -48,17 +48,18 @@ def _max_forward(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) ->
     out_shape = out_size(x.shape[2:], kernel, stride, (0,) * len(kernel), (1,) * len(kernel))
     best: Any = None
     idx: Any = None
+    # Plain ufuncs and np.where (no copyto/boolean assignment), so tg.compile traces it too.
     for j, sl in _windows(kernel, stride, out_shape):
         v = x[sl]
         if best is None:
-            best = v.copy()
+            best = np.array(v)
             idx = np.zeros(best.shape, np.int8 if np.prod(kernel) < 128 else np.int32)
             continue
         better = v > best
         if best.dtype.kind == "f":
-            better |= v != v  # NaN wins, and so propagates (as in PyTorch)
-        np.copyto(best, v, where=better)
-        idx[better] = j
+            better = better | (v != v)  # NaN wins, and so propagates (as in PyTorch)
+        best = np.where(better, v, best)
+        idx = np.where(better, idx.dtype.type(j), idx)
     return best, idx
 
 
@@ -68,7 +69,7 @@ def _select_data(h: np.ndarray, idx: np.ndarray, kernel: tuple, stride: tuple,
     hp = pad_data(h, _pads(padding)) if any(padding) else h
     out = np.zeros(idx.shape, h.dtype)
     for j, sl in _windows(kernel, stride, idx.shape[2:]):
-        np.copyto(out, hp[sl], where=idx == j)
+        out = np.where(idx == j, hp[sl], out)
     return out
 
 
