@@ -362,9 +362,9 @@ class Tensor:
         return _ops.matmul(self, other)
 
     # ---------------------------------------------------------------- picking (layers)
-    def gather(self, axis: Optional[int] = None, index: Any = None, *,
-               dim: Optional[int] = None) -> Tensor:
-        return _ops.gather(self, axis, index, dim=dim)
+    @spellings  # dim= as axis=
+    def gather(self, axis: Optional[int] = None, index: Any = None) -> Tensor:
+        return _ops.gather(self, axis, index)
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         return _ops.masked_fill(self, mask, value)

@@ -13,6 +13,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..autograd.op import Op, record, register
+from ..spellings import spellings
 from ..tensor import Tensor, _const, as_tensor
 from ._util import IndexOutOfRange, data, norm_axis
 from .shape import _scatter
@@ -54,8 +55,8 @@ GATHER = Op("gather", lambda g, ans, x, axis, index, picks: _scatter(g, x.shape,
 GATHER.fn = lambda x, axis, index: gather(x, axis, index)
 
 
-def gather(x: Any, axis: Optional[int] = None, index: Any = None, *,
-           dim: Optional[int] = None) -> Tensor:
+@spellings
+def gather(x: Any, axis: Optional[int] = None, index: Any = None) -> Tensor:
     """PyTorch's ``gather``: ``out[i][j][k] = x[index[i][j][k]][j][k]`` for ``axis=0`` (the
     index replaces the position along `axis`). `index` is an integer array with x's number of
     dimensions, no longer than x along the other axes; the output has index's shape.
@@ -74,10 +75,6 @@ def gather(x: Any, axis: Optional[int] = None, index: Any = None, *,
         array([[2., 0.],
                [1., 1.]], dtype=float32)
     """
-    if dim is not None:
-        if axis is not None:
-            raise TypeError("gather: give axis= or dim=, not both")
-        axis = dim
     if axis is None or index is None:
         raise TypeError("gather: needs an axis and an index: gather(x, axis, index)")
     x = as_tensor(x)
