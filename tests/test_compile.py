@@ -21,6 +21,10 @@ OPTIMIZERS = {
     "adam": lambda p: tg.optim.Adam(p, lr=0.01),
     "adamw": lambda p: tg.optim.AdamW(p, lr=0.01),
     "rmsprop": lambda p: tg.optim.RMSprop(p, lr=0.01),
+    "sgd-dampening": lambda p: tg.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.2,
+                                            weight_decay=1e-3),
+    "adam-decay": lambda p: tg.optim.Adam(p, lr=0.01, weight_decay=1e-2),
+    "adam-amsgrad": lambda p: tg.optim.Adam(p, lr=0.01, amsgrad=True),  # runs as itself
 }
 
 
@@ -115,7 +119,8 @@ def test_source_names_parameters_and_gradients():
     assert "model_0_weight = p_model_0_weight.data" in src
     assert "d_model_0_weight = np.matmul(" in src
     assert "p_model_0_weight.grad = d_model_0_weight" in src
-    assert "opt.step()" in src
+    assert "lr = float(opt.param_groups[0]['lr'])" in src  # the update, written out
+    assert "model_0_weight -= _step_model_0_weight" in src
 
 
 def test_replay_creates_a_constant_number_of_tensors(monkeypatch):
@@ -384,4 +389,94 @@ def test_attention_and_gradient_clipping_match_eager():
         np.testing.assert_allclose([l1.data, n1.data], [l2.data, n2.data], rtol=1e-12)
         norms.append(float(n2))
     assert len(s2.programs) == 1 and len(set(norms)) == len(norms)  # norms read live
+    assert_same(m1, m2, 1e-12)
+
+
+# ------------------------------------------------------------ the generated optimizer update
+def written_out(step):
+    """The optimizer's update is generated numpy code, not a call of opt.step()."""
+    return "\n    opt.step()\n" not in step.source and "_note_write(" in step.source
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: tg.optim.SGD(p, lr=0.1, momentum=0.9),
+    lambda p: tg.optim.Adam(p, lr=0.05, weight_decay=1e-3),
+    lambda p: tg.optim.AdamW(p, lr=0.05)], ids=["sgd-momentum", "adam", "adamw"])
+def test_scheduler_changes_lr_and_momentum_between_calls(make):
+    # OneCycleLR moves lr and momentum / beta1 at every step: both are read at every call,
+    # Adam's bias correction follows its step count.
+    m1, m2 = mlp(np.float64), mlp(np.float64)
+    o1, o2 = make(m1.parameters()), make(m2.parameters())
+    sch1, sch2 = (tg.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=30)
+                  for o in (o1, o2))
+    s1, s2 = step_fn(m1, o1), tg.compile(step_fn(m2, o2))
+    for x, y in batches(np.float64, 30):
+        s1(tg.tensor(x), tg.tensor(y))
+        s2(tg.tensor(x), tg.tensor(y))
+        sch1.step()
+        sch2.step()
+    assert written_out(s2) and len(s2.programs) == 1
+    assert_same(m1, m2, 1e-12)
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        st1, st2 = o1.state[p], o2.state[q]
+        assert st1.keys() == st2.keys() and st1.get("step") == st2.get("step")
+        for k in st1:
+            np.testing.assert_allclose(st1[k], st2[k], rtol=1e-12, atol=1e-12)
+
+
+def test_adam_bias_correction_over_steps():
+    # One parameter, constant gradient: the generated step's moves are Adam's, step by step
+    # (m/(1-b1^t) / sqrt(v/(1-b2^t)) = 1 for a constant gradient: each step moves by lr).
+    w = tg.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    opt = tg.optim.Adam([w], lr=0.1)
+
+    @tg.compile
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+        return w * 1.0
+
+    moves = []
+    for _ in range(5):
+        before = w.data.copy()
+        step(np.array([3.0, -0.5]))
+        moves.append(before - w.data)
+    assert written_out(step) and opt.state[w]["step"] == 5
+    np.testing.assert_allclose(moves, [[0.1, -0.1]] * 5, rtol=1e-7)
+
+
+def test_momentum_first_step_after_the_state_is_cleared():
+    # With no momentum buffer (a fresh state) the step runs as the optimizer itself, which
+    # starts the buffer at the gradient (PyTorch's first step); later calls use the code.
+    m1, m2 = mlp(np.float64), mlp(np.float64)
+    o1, o2 = (tg.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+              for m in (m1, m2))
+    s1, s2 = step_fn(m1, o1), tg.compile(step_fn(m2, o2))
+    for i, (x, y) in enumerate(batches(np.float64, 8)):
+        if i == 4:
+            for o, m in ((o1, m1), (o2, m2)):
+                for p in m.parameters():
+                    o.state[p].clear()
+        s1(tg.tensor(x), tg.tensor(y))
+        s2(tg.tensor(x), tg.tensor(y))
+    assert written_out(s2) and len(s2.programs) == 1
+    assert_same(m1, m2, 1e-12)
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(o1.state[p]["momentum_buffer"],
+                                      o2.state[q]["momentum_buffer"])
+
+
+def test_param_groups_and_switching_momentum_on():
+    # Two groups with their own lr; turning momentum on changes the code: it retraces.
+    m1, m2 = mlp(np.float64), mlp(np.float64)
+    o1, o2 = (tg.optim.SGD([{"params": list(m)[0].parameters(), "lr": 0.01},
+                            {"params": list(m.parameters())[2:]}], lr=0.1) for m in (m1, m2))
+    s1, s2 = step_fn(m1, o1), tg.compile(step_fn(m2, o2))
+    for i, (x, y) in enumerate(batches(np.float64, 8)):
+        if i == 4:
+            o1.param_groups[1]["momentum"] = o2.param_groups[1]["momentum"] = 0.5
+        s1(tg.tensor(x), tg.tensor(y))
+        s2(tg.tensor(x), tg.tensor(y))
+    assert len(s2.programs) == 2 and written_out(s2)
     assert_same(m1, m2, 1e-12)

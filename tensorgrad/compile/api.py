@@ -106,9 +106,10 @@ def compile(fn: Callable[..., Any]) -> Compiled:
     The first call for each signature (input shapes and dtypes, grad mode, the ``training``
     flags of the modules it calls, which parameters have a ``.grad``) runs `fn` eagerly while
     recording every numpy call it makes, forward, backward and ``zero_grad``; later calls
-    with that signature run only the generated code (see ``.source``). ``optimizer.step()``,
-    a scheduler's ``step()`` and ``nn.utils.clip_grad_norm_`` run as themselves, so learning
-    rates, step counts and clipping are decided on every call.
+    with that signature run only the generated code (see ``.source``). The update of SGD,
+    Adam and AdamW is generated too, reading learning rates, other hyperparameters, state
+    and step counts on every call; other optimizers, a scheduler's ``step()`` and
+    ``nn.utils.clip_grad_norm_`` run as themselves.
     Results are new arrays on every call; ``.grad`` arrays are reused from call to call.
 
     Examples:
@@ -292,4 +293,4 @@ def _guards(tr: Trace) -> list[str]:
     for m in tr.modules:
         k = tr.obj(m, "m_" + tr.names.get(id(m), "module"))
         out.append(f"_o{k}.training is {bool(m.training)}")
-    return out
+    return out + tr.extra_guards

@@ -10,6 +10,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..autograd import versions
+from . import updates
 from .trace import Stmt, Trace, Var
 
 # Defaults numpy fills in when it hands a reduction to __array_ufunc__: left out of the source.
@@ -35,7 +37,7 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
     stmts = _elide_copies(stmts, results)
     buffers = _plan_buffers(tr, stmts, results)
     names = _Namer()
-    scope: dict[str, Any] = {"np": np}
+    scope: dict[str, Any] = {"np": np, "math": math, "_note_write": versions.note_write}
     for i, o in enumerate(tr.objects):
         scope[names.obj(i, tr.object_names[i] or tr.names.get(id(o)) or "obj")] = o
         scope[f"_o{i}"] = o
@@ -268,7 +270,7 @@ def _owned_result(v: Var, buffers: dict) -> bool:
 # ------------------------------------------------------------------------------ emission
 class _Namer:
     def __init__(self) -> None:
-        self.taken: set = set(keyword.kwlist) | {"np", "guard", "step"}
+        self.taken: set = set(keyword.kwlist) | {"np", "guard", "step", "math", "_note_write"}
         self.vars: dict[int, str] = {}
         self.count: dict[str, int] = {}
 
@@ -404,6 +406,14 @@ class _Emitter:
             if s.fn == "setslot":
                 k, slot, v = s.args
                 return f"{self.objname[k]}.{slot} = {self.fmt(v)}"
+            if s.fn == "optstep":
+                k, groups = s.args
+                tr = self.tr
+                return "\n".join(updates.emit(
+                    tr.objects[k], k, groups,
+                    (self.fmt, self.objname.__getitem__, self.const, self.names.fresh),
+                    lambda i: tr.names.get(id(tr.objects[i])) or f"p{i}",
+                    lambda i: tr.objects[i].data))
             if s.fn == "callfn":  # a library function run as itself: f(*args, **kwargs).data
                 f, a = s.args
                 return f"{target}{self.objname[f]}(*{self.objname[a]}[0], " \

@@ -16,9 +16,9 @@ while a trace runs (`Trace.activate`) and removed after:
   one (``p.grad = ...``, ``zero_grad``) a write at call time;
 * ``np`` inside tensorgrad's modules: ``np.asarray`` / ``np.array`` / ``np.zeros`` ... do not
   dispatch to subclasses, so they are answered by a proxy that keeps arrays traced;
-* the optimizer's ``step`` and a scheduler's ``step``: called as they are at replay (they read
-  the learning rate, step counts and momentum buffers then), so hyperparameters are never
-  baked in.
+* a scheduler's ``step`` (and an optimizer's, unless `updates` writes it out): called as they
+  are at replay (they read the learning rate, step counts and momentum buffers then), so
+  hyperparameters are never baked in.
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ import weakref
 from typing import Any, Callable, Optional
 
 import numpy as np
+
+from . import updates as _updates
 
 _view = np.ndarray.view
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -182,6 +184,7 @@ class Trace:
         self.module_named: set = set()
         self.literal: set = set()  # ids of vars computed from Python values alone
         self.undo: list[Callable[[], None]] = []
+        self.extra_guards: list[str] = []  # conditions of generated optimizer updates
 
     # -- vars
     def new_var(self, value: Any, kind: str = "op", hint: str = "") -> Var:
@@ -656,7 +659,12 @@ def _install(tr: Trace) -> None:
                 raise RuntimeError(f"tg.compile: {type(self).__name__}.step with arguments "
                                    f"(a closure?) is not supported at {user_line()}")
             k = tr.obj(self, label)
-            tr.add(Stmt("host", "call", (k, "step"), {}, [], [], "step"))
+            written = _updates.plan(tr, self, k) if label == "opt" else None
+            if written is not None:  # SGD/Adam/AdamW: the update becomes numpy statements
+                tr.add(Stmt("host", "optstep", written, {}, [], [], "step"))
+                tr.extra_guards += _updates.guards(self, k)
+            else:
+                tr.add(Stmt("host", "call", (k, "step"), {}, [], [], "step"))
             tr.opaque += 1
             try:
                 return real(self)
