@@ -480,3 +480,23 @@ def test_param_groups_and_switching_momentum_on():
         s2(tg.tensor(x), tg.tensor(y))
     assert len(s2.programs) == 2 and written_out(s2)
     assert_same(m1, m2, 1e-12)
+
+
+@pytest.mark.parametrize("opt", ["sgd-momentum", "adam"])
+def test_compiled_cnn_training_matches_eager(opt):
+    # Issue 11's acceptance for a CNN: same init, 50 steps, float64 to 1e-12.
+    def cnn():
+        tg.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(4, 4, 3), nn.Tanh(), nn.Flatten(),
+                             nn.Linear(16, 3)).to(np.float64)
+    m1, m2 = cnn(), cnn()
+    o1, o2 = OPTIMIZERS[opt](m1.parameters()), OPTIMIZERS[opt](m2.parameters())
+    s1, s2 = step_fn(m1, o1), tg.compile(step_fn(m2, o2))
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        x, y = rng.standard_normal((4, 1, 8, 8)), rng.integers(0, 3, 4)
+        l1, l2 = s1(tg.tensor(x), tg.tensor(y)), s2(tg.tensor(x), tg.tensor(y))
+        np.testing.assert_allclose(l1.data, l2.data, rtol=1e-12, atol=1e-12)
+    assert len(s2.programs) == 1 and written_out(s2)
+    assert_same(m1, m2, 1e-12)
