@@ -25,6 +25,8 @@ OPTIMIZERS = {
                                             weight_decay=1e-3),
     "adam-decay": lambda p: tg.optim.Adam(p, lr=0.01, weight_decay=1e-2),
     "adam-amsgrad": lambda p: tg.optim.Adam(p, lr=0.01, amsgrad=True),  # runs as itself
+    "rmsprop-centered": lambda p: tg.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True,
+                                                   weight_decay=1e-3),
 }
 
 
@@ -78,6 +80,7 @@ def test_compiled_training_matches_eager(opt, dtype, tol):
         l2 = compiled(tg.tensor(x), tg.tensor(y))
         np.testing.assert_allclose(l1.data, l2.data, rtol=tol, atol=tol)
     assert len(compiled.programs) == 1
+    assert written_out(compiled) == (opt != "adam-amsgrad")
     assert_same(eager_model, compiled_model, tol)
     for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
         s1, s2 = eager_opt.state[p], compiled_opt.state[q]
@@ -401,7 +404,9 @@ def written_out(step):
 @pytest.mark.parametrize("make", [
     lambda p: tg.optim.SGD(p, lr=0.1, momentum=0.9),
     lambda p: tg.optim.Adam(p, lr=0.05, weight_decay=1e-3),
-    lambda p: tg.optim.AdamW(p, lr=0.05)], ids=["sgd-momentum", "adam", "adamw"])
+    lambda p: tg.optim.AdamW(p, lr=0.05),
+    lambda p: tg.optim.RMSprop(p, lr=0.01, momentum=0.9)],
+    ids=["sgd-momentum", "adam", "adamw", "rmsprop"])
 def test_scheduler_changes_lr_and_momentum_between_calls(make):
     # OneCycleLR moves lr and momentum / beta1 at every step: both are read at every call,
     # Adam's bias correction follows its step count.

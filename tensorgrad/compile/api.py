@@ -107,7 +107,7 @@ def compile(fn: Callable[..., Any]) -> Compiled:
     flags of the modules it calls, which parameters have a ``.grad``) runs `fn` eagerly while
     recording every numpy call it makes, forward, backward and ``zero_grad``; later calls
     with that signature run only the generated code (see ``.source``). The update of SGD,
-    Adam and AdamW is generated too, reading learning rates, other hyperparameters, state
+    Adam, AdamW and RMSprop is generated too, reading learning rates, other hyperparameters, state
     and step counts on every call; other optimizers, a scheduler's ``step()`` and
     ``nn.utils.clip_grad_norm_`` run as themselves.
     Results are new arrays on every call; ``.grad`` arrays are reused from call to call.

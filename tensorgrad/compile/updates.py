@@ -1,13 +1,13 @@
-"""The optimizer's update as generated numpy statements (SGD, Adam, AdamW).
+"""The optimizer's update as generated numpy statements (SGD, Adam, AdamW, RMSprop).
 
 At trace time `plan` decides whether an ``optimizer.step()`` can be written out: an exact
-SGD, Adam or AdamW (no amsgrad), every parameter's ``.grad`` known to the trace. Then `emit`
-writes, per parameter, the same in-place numpy calls the optimizer makes (so the values are
-bit-identical to eager), reading the hyperparameters (``lr``, momentum, betas, ...) from
-``param_groups`` and the state arrays and step counts from ``optimizer.state`` on every call:
-a scheduler's change is seen, Adam's step count advances as eager. What decides the shape of
-the code (momentum on or off, weight decay on or off, Nesterov) is guarded instead.
-Anything else runs as itself (``opt.step()``).
+SGD, Adam or AdamW (no amsgrad) or RMSprop, every parameter's ``.grad`` known to the
+trace. Then `emit` writes, per parameter, the same in-place numpy calls the optimizer
+makes (so the values are bit-identical to eager), reading the hyperparameters (``lr``,
+momentum, betas, ...) from ``param_groups`` and the state arrays and step counts from
+``optimizer.state`` on every call: a scheduler's change is seen, Adam's step count
+advances as eager. What decides the shape of the code (momentum or weight decay on or off,
+Nesterov, centered) is guarded instead. Anything else runs as itself (``opt.step()``).
 """
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ def plan(tr: Any, opt: Any, k: int) -> Optional[tuple]:
     """``(k, groups)`` with ``groups = ((group index, ((param index, grad var, data var or
     None), ...)), ...)``, or None when the step has to run as itself."""
     from ..optim.adam import Adam, AdamW
+    from ..optim.rmsprop import RMSprop
     from ..optim.sgd import SGD
-    if type(opt) not in (SGD, Adam, AdamW):
+    if type(opt) not in (SGD, Adam, AdamW, RMSprop):
         return None
     groups = []
     for gi, group in enumerate(opt.param_groups):
@@ -52,6 +53,7 @@ def plan(tr: Any, opt: Any, k: int) -> Optional[tuple]:
 
 def guards(opt: Any, k: int) -> list[str]:
     """What the generated update assumes about `opt` beyond its hyperparameters' values."""
+    from ..optim.rmsprop import RMSprop
     from ..optim.sgd import SGD
 
     o = f"_o{k}"
@@ -63,6 +65,9 @@ def guards(opt: Any, k: int) -> list[str]:
             out.append(f"({g}['momentum'] != 0) is {group['momentum'] != 0}")
             out.append(f"({g}['dampening'] != 0) is {group['dampening'] != 0}")
             out.append(f"{g}['nesterov'] is {bool(group['nesterov'])}")
+        elif isinstance(opt, RMSprop):
+            out.append(f"({g}['momentum'] > 0) is {group['momentum'] > 0}")
+            out.append(f"{g}['centered'] is {bool(group['centered'])}")
         else:
             out.append(f"not {g}['amsgrad']")
         out.append(f"({g}['weight_decay'] != 0) is {group['weight_decay'] != 0}")
@@ -72,11 +77,13 @@ def guards(opt: Any, k: int) -> list[str]:
 def emit(opt: Any, k: int, groups: tuple, names: Namers, pname: Callable[[int], str],
          array: Callable[[int], Any]) -> list[str]:
     """Source lines of ``opt.step()`` (see the module docstring)."""
+    from ..optim.rmsprop import RMSprop
     from ..optim.sgd import SGD
 
     fmt, obj, const, fresh = names
     o = obj(k)
     sgd = isinstance(opt, SGD)
+    rms = isinstance(opt, RMSprop)
     head: list[str] = []
     body: list[str] = []
     stateful = False
@@ -95,6 +102,13 @@ def emit(opt: Any, k: int, groups: tuple, names: Namers, pname: Callable[[int], 
                 body.append(f"{mu} = float({g}['momentum'])")
             if damp:
                 body.append(f"{damp} = 1.0 - float({g}['dampening'])")
+        elif rms:
+            alpha, eps = fresh("alpha"), fresh("eps")
+            mu = fresh("momentum") if group["momentum"] > 0 else ""
+            body.append(f"{alpha} = float({g}['alpha'])")
+            body.append(f"{eps} = float({g}['eps'])")
+            if mu:
+                body.append(f"{mu} = float({g}['momentum'])")
         else:
             b1, b2, eps = fresh("beta1"), fresh("beta2"), fresh("eps")
             body.append(f"{b1}, {b2} = (float(b) for b in {g}['betas'])")
@@ -110,7 +124,7 @@ def emit(opt: Any, k: int, groups: tuple, names: Namers, pname: Callable[[int], 
             like = array(kp)
             s0 = const(opt._scratch(like, 0), "step_" + pn)
             gg = grad
-            if wd and not (not sgd and opt._decoupled):
+            if wd and not getattr(opt, "_decoupled", False):
                 s1 = const(opt._scratch(like, 1), "decayed_" + pn)
                 body.append(f"np.multiply({w}, {wd}, out={s1})")
                 body.append(f"np.add({s1}, {grad}, out={s1})")
@@ -134,13 +148,46 @@ def emit(opt: Any, k: int, groups: tuple, names: Namers, pname: Callable[[int], 
                         gg = buf
                 body.append(f"np.multiply({gg}, {lr}, out={s0})")
                 body.append(f"{w} -= {s0}")
+            elif rms:
+                stateful = True
+                st, sq = fresh("state_" + pn), fresh("square_avg_" + pn)
+                head.append(f"{st} = {o}.state[{obj(kp)}]")
+                head.append(f"{sq} = {st}['square_avg']")
+                body.append(f"{st}['step'] += 1")
+                body.append(f"{sq} *= {alpha}")
+                body.append(f"np.multiply({gg}, {gg}, out={s0})")
+                body.append(f"np.multiply({s0}, 1.0 - {alpha}, out={s0})")
+                body.append(f"{sq} += {s0}")
+                if group["centered"]:
+                    a = fresh("grad_avg_" + pn)
+                    head.append(f"{a} = {st}['grad_avg']")
+                    body.append(f"{a} *= {alpha}")
+                    body.append(f"np.multiply({gg}, 1.0 - {alpha}, out={s0})")
+                    body.append(f"{a} += {s0}")
+                    body.append(f"np.multiply({a}, {a}, out={s0})")
+                    body.append(f"np.subtract({sq}, {s0}, out={s0})")
+                    body.append(f"np.maximum({s0}, 0.0, out={s0})")
+                    body.append(f"np.sqrt({s0}, out={s0})")
+                else:
+                    body.append(f"np.sqrt({sq}, out={s0})")
+                body.append(f"np.add({s0}, {eps}, out={s0})")
+                body.append(f"np.divide({gg}, {s0}, out={s0})")
+                if mu:
+                    buf = fresh("momentum_buffer_" + pn)
+                    head.append(f"{buf} = {st}['momentum_buffer']")
+                    body.append(f"{buf} *= {mu}")
+                    body.append(f"{buf} += {s0}")
+                    body.append(f"np.multiply({buf}, {lr}, out={s0})")
+                else:
+                    body.append(f"np.multiply({s0}, {lr}, out={s0})")
+                body.append(f"{w} -= {s0}")
             else:
                 stateful = True
                 st, m, v, t = (fresh("state_" + pn), fresh("exp_avg_" + pn),
                                fresh("exp_avg_sq_" + pn), fresh("t"))
                 head.append(f"{st} = {o}.state[{obj(kp)}]")
                 head.append(f"{m}, {v} = {st}['exp_avg'], {st}['exp_avg_sq']")
-                if wd and opt._decoupled:
+                if wd and getattr(opt, "_decoupled", False):
                     body.append(f"{w} *= 1.0 - {lr} * {wd}")
                 body.append(f"{st}['step'] = {t} = {st}['step'] + 1")
                 body.append(f"{m} *= {b1}")
