@@ -325,3 +325,16 @@ def test_a_node_that_saved_the_old_value_raises_after_the_recorded_change():
     y.mul_(3.0)
     with pytest.raises(RuntimeError, match=r"input 0 of 'mul'.*at version 1; expected version 0"):
         before.sum().backward()
+
+
+def test_a_long_loop_of_in_place_changes_with_consumers_in_between():
+    x = t64([0.5, -0.25])
+    acc = x * 1
+    side = []
+    for i in range(150):  # more changes than any short history of writes would hold
+        acc += x * 0.01
+        if i % 10 == 0:
+            side.append(acc * 2.0)  # consumers of intermediate values
+    (acc.sum() + sum(s.sum() for s in side)).backward()
+    expected = (1 + 150 * 0.01) + sum(2 * (1 + (i + 1) * 0.01) for i in range(0, 150, 10))
+    np.testing.assert_allclose(x.grad, [expected, expected])

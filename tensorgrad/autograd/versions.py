@@ -42,10 +42,13 @@ class _Storage:
         # Stamps of the latest writes (for "expected version" in messages), and of the latest
         # writes recorded in the graph (for `stale`).
         self.stamps: deque = deque(maxlen=_KEEP)
-        self.graded: deque = deque(maxlen=_KEEP)
+        self.graded: deque = deque(maxlen=_KEEP_RECORDED)
 
 
-_KEEP = 64  # recorded writes remembered per array; older ones count as "maybe in any span"
+_KEEP = 64  # writes remembered per array for messages ("expected version N")
+# Writes recorded in a graph remembered per array, for `stale`: one per recorded in-place op,
+# so a graph holds more memory than these; past the bound, older spans count as "changed".
+_KEEP_RECORDED = 1 << 20
 
 
 def root(a: np.ndarray) -> np.ndarray:
@@ -98,7 +101,7 @@ def stale(t: Any, before: float, own: int = -1) -> bool:
     if s is None or not s.graded:
         return False
     seq = t._seq
-    if len(s.graded) == _KEEP and s.graded[0] > seq:
+    if len(s.graded) == _KEEP_RECORDED and s.graded[0] > seq:
         return True  # older writes were forgotten: assume the worst
     return any(seq < w < before and w != own for w in s.graded)
 
