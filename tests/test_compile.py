@@ -487,6 +487,22 @@ def test_param_groups_and_switching_momentum_on():
     assert_same(m1, m2, 1e-12)
 
 
+def test_a_new_parameter_list_retraces():
+    # The update is written for the parameters the optimizer held: others retrace.
+    m1, m2 = mlp(np.float64), mlp(np.float64)
+    o1, o2 = (tg.optim.SGD(m.parameters(), lr=0.1) for m in (m1, m2))
+    s1, s2 = step_fn(m1, o1), tg.compile(step_fn(m2, o2))
+    for i, (x, y) in enumerate(batches(np.float64, 6)):
+        if i == 3:  # the first weight swapped for another tensor: it no longer moves
+            for o, m in ((o1, m1), (o2, m2)):
+                o.param_groups[0]["params"] = [tg.tensor(np.zeros(3), requires_grad=True),
+                                               *list(m.parameters())[1:]]
+        s1(tg.tensor(x), tg.tensor(y))
+        s2(tg.tensor(x), tg.tensor(y))
+    assert len(s2.programs) == 2
+    assert_same(m1, m2, 1e-12)
+
+
 @pytest.mark.parametrize("opt", ["sgd-momentum", "adam"])
 def test_compiled_cnn_training_matches_eager(opt):
     # Issue 11's acceptance for a CNN: same init, 50 steps, float64 to 1e-12.

@@ -662,7 +662,7 @@ def _install(tr: Trace) -> None:
             written = _updates.plan(tr, self, k) if label == "opt" else None
             if written is not None:  # SGD/Adam/AdamW: the update becomes numpy statements
                 tr.add(Stmt("host", "optstep", written, {}, [], [], "step"))
-                tr.extra_guards += _updates.guards(self, k)
+                tr.extra_guards += _updates.guards(tr, self, k)
             else:
                 tr.add(Stmt("host", "call", (k, "step"), {}, [], [], "step"))
             tr.opaque += 1

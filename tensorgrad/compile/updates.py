@@ -51,7 +51,7 @@ def plan(tr: Any, opt: Any, k: int) -> Optional[tuple]:
     return (k, tuple(groups))
 
 
-def guards(opt: Any, k: int) -> list[str]:
+def guards(tr: Any, opt: Any, k: int) -> list[str]:
     """What the generated update assumes about `opt` beyond its hyperparameters' values."""
     from ..optim.rmsprop import RMSprop
     from ..optim.sgd import SGD
@@ -61,6 +61,8 @@ def guards(opt: Any, k: int) -> list[str]:
     for gi, group in enumerate(opt.param_groups):
         g = f"{o}.param_groups[{gi}]"
         out.append(f"len({g}['params']) == {len(group['params'])}")
+        out += [f"{g}['params'][{i}] is _o{tr._obj_index[id(p)]}"
+                for i, p in enumerate(group["params"])]
         if isinstance(opt, SGD):
             out.append(f"({g}['momentum'] != 0) is {group['momentum'] != 0}")
             out.append(f"({g}['dampening'] != 0) is {group['dampening'] != 0}")
