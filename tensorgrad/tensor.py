@@ -257,15 +257,8 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor: return _ops.getitem(self, index)
 
     # ---------------------------------------------------------------- elementwise methods
-    def exp(self) -> Tensor: return _ops.exp(self)
-    def log(self) -> Tensor: return _ops.log(self)
-    def sqrt(self) -> Tensor: return _ops.sqrt(self)
-    def abs(self) -> Tensor: return _ops.abs(self)
-    def tanh(self) -> Tensor: return _ops.tanh(self)
-    def sigmoid(self) -> Tensor: return _ops.sigmoid(self)
-    def relu(self) -> Tensor: return _ops.relu(self)
-    def sin(self) -> Tensor: return _ops.sin(self)
-    def cos(self) -> Tensor: return _ops.cos(self)
+    # x.exp(), x.log1p(), x.tanh(), x.pow(y) ...: made by each op's one-line declaration in
+    # tensorgrad/ops/elementwise.py (see ops/declare.py), which sets them on this class.
 
     @spellings
     def clip(self, lo: Any = None, hi: Any = None) -> Tensor:

@@ -10,6 +10,34 @@ itself differentiable. The rule may return a gradient of the broadcast shape or 
 float dtype: the engine reduces and casts it to the input's shape and dtype in one place. It
 must return a new array or a view of g, never an array kept elsewhere (a saved input, say):
 the engine may later overwrite gradients that only it holds.
+
+Declaring an op: one path
+-------------------------
+Every public function that users call goes through `register`, once, and that one call gives
+everything around it::
+
+    CUMSUM = Op("cumsum", rule, domain=D.reduction(...))     # rules + test domain
+
+    @register(CUMSUM, numpy=np.cumsum)                       # public function, numpy entry
+    def cumsum(x, axis=None): ... return record(CUMSUM, out, (x,), {"axis": axis})
+
+- `register(op)` ties the public function to `op` (``op.fn``) and lists the op in `OPS` under
+  ``name=`` (default ``op.name``), so the gradient property tests (first and second order,
+  float32 shape/dtype) run on it; ``call=`` adapts the tests' ``fn(*inputs, **params)``
+  convention when the signature differs (``lambda *xs, axis: concatenate(xs, axis)``).
+- ``numpy=np.cumsum`` (or a dict ``{np.amax: adapter, ...}``) is the numpy interop entry:
+  ``np.cumsum(t)`` then records the op, and gradient rules that call ``np.cumsum`` are
+  differentiated under ``create_graph=True``. A numpy function nobody registered raises
+  (see tensorgrad/ops/interop.py) instead of silently dropping the graph.
+- A function built from other ops (no rule of its own) registers an `Op` without rules:
+  ``register(Op("std", domain=...))``: its gradient is checked like any other.
+- ``register(numpy=np.less)`` with no op: a public function without a gradient (comparisons).
+- Elementwise ops are declared by their local derivative in one line, which makes the `Op`,
+  the in-place rule, the public function, the Tensor method and the export, and registers
+  them through this same path: ``unary("log1p", np.log1p, lambda x, ans: 1 / (1 + x),
+  domain=D.unary(-0.9, 3.0))`` (see tensorgrad/ops/declare.py).
+- A family module may end with ``__all__ = exported(__name__)``: its public functions in
+  declaration order (``public=False`` keeps a registered helper out).
 """
 from __future__ import annotations
 
@@ -27,7 +55,7 @@ Rule = Callable[..., Any]
 class Op:
     """One differentiable operation (see the module docstring)."""
 
-    __slots__ = ("name", "rules", "domain", "second_order", "fn", "inplace")
+    __slots__ = ("name", "rules", "domain", "second_order", "fn")
 
     # The rules return fresh arrays or views (never an array something else keeps), so the
     # engine may treat their results as its own. User code (tg.Function) cannot promise that.
@@ -39,22 +67,14 @@ class Op:
         *rules: Rule,
         domain: Optional[Callable[..., Any]] = None,
         second_order: bool = True,
-        key: Optional[str] = None,
-        inplace: Optional[Rule] = None,
     ) -> None:
         self.name = name
         self.rules = rules
-        # For one-input elementwise ops: the same rule writing into g, used when the engine
-        # owns g outright (saves a gradient-sized allocation per node, as hand-written
-        # backprop does with `dz *= sigma'(z)`).
-        self.inplace = inplace
         # domain(draw, strategies) -> (inputs, params): what the gradient property test feeds
         # this op. A plain function, so the package never imports hypothesis itself.
         self.domain = domain
         self.second_order = second_order
         self.fn: Optional[Callable[..., Any]] = None  # the public function, set by `register`
-        if domain is not None:  # `key` names variants that users see under one name
-            OPS[key or name] = self
 
     def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
                  inputs: Sequence[Any], mutable: bool = False) -> list:
@@ -63,8 +83,6 @@ class Op:
         kw = params or _NO_PARAMS
         rules = self.rules
         if len(inputs) == 1:  # the common cases, spelled out: this runs once per node
-            if mutable and self.inplace is not None:
-                return [self.inplace(g, ans, *args, **kw)]
             return [rules[0](g, ans, *args, **kw)]
         if len(inputs) == 2:
             a, b = inputs
@@ -82,6 +100,28 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+
+class UnaryOp(Op):
+    """A one-input elementwise op given by its local derivative ``deriv(x, ans, **params)``
+    (numpy vocabulary, like any rule): the gradient is ``g * deriv``, computed in place in g
+    when the engine alone holds g (``dz *= sigma'(z)`` of hand-written backprop, which saves a
+    gradient-sized allocation per node). Declared with ``tensorgrad.ops.declare.unary``."""
+
+    __slots__ = ("deriv",)
+
+    def __init__(self, name: str, deriv: Callable[..., Any],
+                 domain: Optional[Callable[..., Any]] = None, second_order: bool = True) -> None:
+        super().__init__(name, lambda g, ans, x, **kw: g * deriv(x, ans, **kw), domain=domain,
+                         second_order=second_order)
+        self.deriv = deriv
+
+    def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
+                 inputs: Sequence[Any], mutable: bool = False) -> list:
+        d = self.deriv(args[0], ans, **params) if params else self.deriv(args[0], ans)
+        if mutable:
+            return [np.multiply(g, d, out=g)]
+        return [g * d]
 
 
 class VariadicOp(Op):
@@ -103,19 +143,48 @@ class VariadicOp(Op):
 
 _NO_PARAMS: dict = {}
 
-# Every op with a test domain, by name: the gradient property tests iterate this table, and a
-# meta-test fails for a public op that is missing from it.
+# Every registered op, by name: the gradient property tests iterate this table, and a meta-test
+# fails for a public op that is missing from it.
 OPS: dict[str, Op] = {}
+# numpy function or ufunc -> the tensorgrad function that stands for it (tensorgrad/ops/interop.py).
+NUMPY: dict[Any, Callable[..., Any]] = {}
+# module name -> its registered public functions' names, in order (see `exported`).
+_EXPORTS: dict[str, list] = {}
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
-def register(op: Op) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator tying the public function to its `Op` (the tests call ops through it)."""
+def register(op: Optional[Op] = None, *, call: Optional[Callable[..., Any]] = None,
+             numpy: Any = None, name: Optional[str] = None, public: bool = True) -> Decorator:
+    """Decorator: the one way to declare a public function (see the module docstring).
+
+    `op`: its `Op` (None for a function without gradient); `call`: the tests' way to call it
+    when its signature is not ``fn(*inputs, **params)``; `numpy`: the numpy function(s) it
+    stands for (a callable, or a dict numpy function -> adapter); `name`: its key in `OPS`
+    (variants such as ``mul_scalar`` share their op's name); `public`: listed by `exported`.
+    """
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        op.fn = fn
+        if op is not None:
+            key = name or op.name
+            if key in OPS and OPS[key] is not op:
+                raise ValueError(f"register: two ops named {key!r} (pass name= to tell apart)")
+            op.fn = call or fn
+            OPS[key] = op
+        entries = numpy if isinstance(numpy, dict) else {numpy: fn} if numpy is not None else {}
+        NUMPY.update(entries)
+        if public:
+            names = _EXPORTS.setdefault(fn.__module__, [])
+            if fn.__name__ not in names:
+                names.append(fn.__name__)
         return fn
 
     return deco
+
+
+def exported(module: str) -> list:
+    """The public functions registered from `module` (its ``__all__``)."""
+    return list(_EXPORTS.get(module, ()))
 
 
 # Set by tensorgrad.autograd.anomaly while `detect_anomaly()` is active.
@@ -147,18 +216,3 @@ _new = object.__new__
 _grad_enabled = grad_mode.is_enabled  # this thread's mode: one C call per op
 _counter = itertools.count()  # creation order of recorded tensors: the engine's topological key
 
-
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
-def composite(name: str, domain: Callable[..., Any],
-              call: Optional[Callable[..., Any]] = None) -> Decorator:
-    """Register a public function built from other ops (no rule of its own) for the gradient
-    property tests, so that every differentiable function users can call is checked. `call`
-    adapts the test's ``fn(*inputs, **params)`` convention when the signature differs."""
-
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        Op(name, domain=domain).fn = call or fn
-        return fn
-
-    return deco

@@ -2,8 +2,8 @@
 
 Activations, `linear`, `cross_entropy` and `binary_cross_entropy_with_logits` are the ops of
 `tensorgrad.ops` (fused where that pays). The other losses are composed from ops, so their
-gradients come from the op rules; each is registered with ``composite`` for the gradient
-property tests.
+gradients come from the op rules; each is registered with an `Op` without rules, for the
+gradient property tests.
 
 Losses take ``reduction='mean' | 'sum' | 'none'`` with PyTorch's meaning: 'none' keeps one
 loss per element (per sample for cross-entropy and nll), 'sum' adds them up and 'mean'
@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..autograd.op import composite
+from ..autograd.op import Op, register
 from ..ops import clip, gelu, leaky_relu, linear, log, log_softmax, relu, sigmoid, softmax, tanh
 from ..ops import where as _where
 from ..ops.attention import scaled_dot_product_attention as _sdpa
@@ -137,7 +137,7 @@ def _pair_domain(avoid: tuple = (), low_y: float = -3.0, high_y: float = 3.0) ->
 
 
 # ------------------------------------------------------------------------- regression losses
-@composite("mse_loss", _pair_domain())
+@register(Op("mse_loss", domain=_pair_domain()))
 @spellings
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error (x - y)**2 per element, reduced. Same shapes required (any shape).
@@ -156,7 +156,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce("mse_loss", d * d, reduction)
 
 
-@composite("l1_loss", _pair_domain(avoid=(0.0,)))
+@register(Op("l1_loss", domain=_pair_domain(avoid=(0.0,))))
 @spellings
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Absolute error |x - y| per element, reduced. Gradient at x == y: 0.
@@ -190,7 +190,7 @@ def _piecewise(name: str, input: Any, target: Any, reduction: str, t: float, sca
     return _reduce(name, loss, reduction)
 
 
-@composite("smooth_l1_loss", _pair_domain(avoid=(-1.0, 0.0, 1.0)))
+@register(Op("smooth_l1_loss", domain=_pair_domain(avoid=(-1.0, 0.0, 1.0))))
 @spellings
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0
                    ) -> Tensor:
@@ -205,7 +205,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     return _piecewise("smooth_l1_loss", input, target, reduction, float(beta), 1.0)
 
 
-@composite("huber_loss", _pair_domain(avoid=(-1.0, 0.0, 1.0)))
+@register(Op("huber_loss", domain=_pair_domain(avoid=(-1.0, 0.0, 1.0))))
 @spellings
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """0.5 d**2 where |d| < delta, else delta (|d| - delta/2) (d = x - y), reduced.
@@ -236,7 +236,7 @@ def _bce_domain(draw: Any, s: Any) -> Any:
     return [p, y], {"reduction": draw(s.sampled_from(REDUCTIONS))}
 
 
-@composite("binary_cross_entropy", _bce_domain)
+@register(Op("binary_cross_entropy", domain=_bce_domain))
 @spellings
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1] and targets y, per
@@ -269,7 +269,7 @@ def _nll_domain(draw: Any, s: Any) -> Any:
                                       "reduction": reduction}
 
 
-@composite("nll_loss", _nll_domain)
+@register(Op("nll_loss", domain=_nll_domain))
 @spellings
 def nll_loss(input: Any, target: Any, reduction: str = "mean", *, weight: Any = None,
              ignore_index: int = -100) -> Tensor:

@@ -1,87 +1,24 @@
 """Elementwise ops: arithmetic with numpy broadcasting, activations, comparisons.
 
-Each op is its `Op` (gradient rule per input, test domain) next to its forward. Broadcasting
-needs no code here: a rule may return a gradient of the broadcast shape, and the engine sums
-it back to the input's shape in one place.
+Most are declared in one line by their local derivative (`unary`, tensorgrad/ops/declare.py),
+which gives the op, its in-place gradient, the public function, the Tensor method, the numpy
+interop entry, the export and the gradient tests. Broadcasting needs no code here: a rule may
+return a gradient of the broadcast shape, and the engine sums it back to the input's shape.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import dtypes
-from ..autograd.op import Op, record, register
+from ..autograd.op import Op, exported, record, register
 from ..spellings import spellings
-from ..tensor import Tensor, _const, as_tensor, operand
+from ..tensor import Tensor, _const, as_tensor
 from . import domains as D
 from ._util import data, fail
-
-# The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
-__all__ = ["abs", "add", "astype", "clip", "cos", "div", "eq", "exp", "ge", "gelu", "gt", "le",
-    "leaky_relu", "log", "logical_and", "logical_not", "logical_or", "lt", "maximum", "minimum",
-    "mul", "ne", "neg", "pow", "relu", "sigmoid", "sign", "sin", "sqrt", "sub", "tanh", "where"]
-
-BinaryFn = Callable[[Any, Any], Tensor]
-UnaryFn = Callable[[Any], Tensor]
-
-
-def _pair(a: Any, b: Any) -> tuple:
-    """Both operands of a binary op as Tensors (Python numbers are weakly typed)."""
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
-            return a, b
-        if isinstance(b, float) and a.data.dtype.kind != "f":
-            a = _const(a.data.astype(dtypes.get_default_dtype()))  # int tensor * 1.5 -> float32
-        return a, operand(b, a)
-    b = b if isinstance(b, Tensor) else as_tensor(b)
-    if isinstance(a, float) and b.data.dtype.kind != "f":
-        b = _const(b.data.astype(dtypes.get_default_dtype()))
-    return operand(a, b), b
-
-
-def _binary(op: Op, forward: Callable, doc: str, scalar: Optional[Op] = None,
-            rscalar: Optional[Op] = None) -> Callable[[Any, Any], Tensor]:
-    """The public function of a binary op. `scalar` / `rscalar` are the one-input ops used when
-    the right / left operand is a Python number and the tensor is float: x * 2.0 records
-    ``mul_scalar`` with c = 2.0 instead of wrapping 2.0 in a constant tensor (a hot path)."""
-
-    def fn(a: Any, b: Any) -> Tensor:
-        ta, tb = type(a), type(b)
-        if ta is Tensor and (tb is float or tb is int) and a.data.dtype.kind == "f":
-            if scalar is not None:
-                return record(scalar, forward(a.data, b), (a,), {"c": b})
-        elif tb is Tensor and (ta is float or ta is int) and b.data.dtype.kind == "f":
-            if rscalar is not None:
-                return record(rscalar, forward(a, b.data), (b,), {"c": a})
-        if ta is not Tensor or tb is not Tensor:
-            a, b = _pair(a, b)
-        try:
-            out = forward(a.data, b.data)
-        except (ValueError, TypeError) as e:
-            fail(op.name, e, a, b)
-        return record(op, out, (a, b))
-
-    fn.__name__ = fn.__qualname__ = op.name
-    fn.__doc__ = doc
-    op.fn = fn
-    return fn
-
-
-def _unary(op: Op, forward: Callable, doc: str, floats: bool = True) -> Callable[[Any], Tensor]:
-    def fn(x: Any) -> Tensor:
-        if not isinstance(x, Tensor):
-            x = as_tensor(x)
-        if floats and x.data.dtype.kind != "f":  # exp(int tensor) is float32, as in PyTorch
-            x = _const(x.data.astype(dtypes.get_default_dtype()))
-        return record(op, forward(x.data), (x,))
-
-    fn.__name__ = fn.__qualname__ = op.name
-    fn.__doc__ = doc
-    op.fn = fn
-    return fn
-
+from .declare import BinaryFn, binary, constant, pair, unary
 
 # ------------------------------------------------------------------------- arithmetic
 ADD = Op("add", lambda g, ans, a, b: g, lambda g, ans, a, b: g, domain=D.binary())
@@ -98,7 +35,6 @@ POW = Op("pow", lambda g, ans, a, b: np.where((data(b) == 0) & (data(a) == 0), 0
                                                g * b * a ** (b - 1)),
          lambda g, ans, a, b: g * _masked_log_pow(ans, a, (data(a) == 0) & (data(b) >= 0)),
          domain=D.binary(low=0.5, high=3.0, low_b=-2.0, high_b=2.0))
-NEG = Op("neg", lambda g, ans, x: -g, domain=D.unary())
 
 
 def _masked_log_pow(ans: Any, a: Any, zero: np.ndarray) -> Any:
@@ -116,8 +52,6 @@ def _true_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.true_divide(a, b)
 
 
-
-
 def _with_scalar(low: float = -3.0, high: float = 3.0, c_low: float = -2.0,
                  c_high: float = 2.0) -> Any:
     """Domain of the scalar ops: one array and a Python float c."""
@@ -130,55 +64,33 @@ def _with_scalar(low: float = -3.0, high: float = 3.0, c_low: float = -2.0,
 
 
 # x op c and c op x for a Python number c: one input, c kept as a parameter.
-ADD_S = Op("add", lambda g, ans, x, c: g, key="add_scalar", domain=_with_scalar())
-SUB_S = Op("sub", lambda g, ans, x, c: g, key="sub_scalar", domain=_with_scalar())
-RSUB_S = Op("sub", lambda g, ans, x, c: -g, key="rsub_scalar", domain=_with_scalar())
-MUL_S = Op("mul", lambda g, ans, x, c: g * c, key="mul_scalar", domain=_with_scalar())
-DIV_S = Op("div", lambda g, ans, x, c: g / c, key="div_scalar", domain=_with_scalar(c_low=0.5))
-RDIV_S = Op("div", lambda g, ans, x, c: -g * ans / x, key="rdiv_scalar",
-            domain=_with_scalar(0.5, 3.0))
+ADD_S = Op("add", lambda g, ans, x, c: g, domain=_with_scalar())
+SUB_S = Op("sub", lambda g, ans, x, c: g, domain=_with_scalar())
+RSUB_S = Op("sub", lambda g, ans, x, c: -g, domain=_with_scalar())
+MUL_S = Op("mul", lambda g, ans, x, c: g * c, domain=_with_scalar())
+DIV_S = Op("div", lambda g, ans, x, c: g / c, domain=_with_scalar(c_low=0.5))
+RDIV_S = Op("div", lambda g, ans, x, c: -g * ans / x, domain=_with_scalar(0.5, 3.0))
 # x ** 0 has slope 0 everywhere, 0 included: np.where(True, 0, g) is zeros of g's kind (an
 # array, or a Tensor under create_graph). 0 ** x: the zero-base mask of the exponent, as above.
 POW_S = Op("pow", lambda g, ans, x, c: g * c * x ** (c - 1) if c != 0 else np.where(True, 0, g),
-           key="pow_scalar", domain=_with_scalar(0.5, 3.0))
+           domain=_with_scalar(0.5, 3.0))
 RPOW_S = Op("pow", lambda g, ans, x, c: g * ans * math.log(c) if c > 0 else
             g * np.where(data(x) >= 0, 0, ans * -math.inf) if c == 0 else g * math.nan,
-            key="rpow_scalar", domain=_with_scalar(c_low=0.5, c_high=3.0))
-for _op, _call in [(ADD_S, lambda x, c: x + c), (SUB_S, lambda x, c: x - c),
-                   (RSUB_S, lambda x, c: c - x), (MUL_S, lambda x, c: x * c),
-                   (DIV_S, lambda x, c: x / c), (RDIV_S, lambda x, c: c / x),
-                   (POW_S, lambda x, c: x ** c), (RPOW_S, lambda x, c: c ** x)]:
-    _op.fn = _call  # the tests reach the scalar ops through the operators, as users do
+            domain=_with_scalar(c_low=0.5, c_high=3.0))
 
-add: BinaryFn = _binary(ADD, np.add, "a + b, broadcasting. Gradient: g to both.",
-                        ADD_S, ADD_S)
-sub: BinaryFn = _binary(SUB, np.subtract, "a - b, broadcasting. Gradient: g, -g.",
-                        SUB_S, RSUB_S)
-mul: BinaryFn = _binary(MUL, np.multiply, "a * b, broadcasting. Gradient: g*b, g*a.",
-                        MUL_S, MUL_S)
-div: BinaryFn = _binary(DIV, _true_divide, "a / b, broadcasting. Gradient: g/b, -g*a/b**2.",
-                        DIV_S, RDIV_S)
-pow: BinaryFn = _binary(POW, np.power,
-                        "a ** b, broadcasting. Gradient: g*b*a**(b-1), g*a**b*log(a).",
-                        POW_S, RPOW_S)
-neg: UnaryFn = _unary(NEG, np.negative, "-x.", floats=False)
+add: BinaryFn = binary(ADD, np.add, scalar=ADD_S, rscalar=ADD_S,
+                       doc="a + b, broadcasting. Gradient: g to both.")
+sub: BinaryFn = binary(SUB, np.subtract, scalar=SUB_S, rscalar=RSUB_S,
+                       doc="a - b, broadcasting. Gradient: g, -g.")
+mul: BinaryFn = binary(MUL, np.multiply, scalar=MUL_S, rscalar=MUL_S,
+                       doc="a * b, broadcasting. Gradient: g*b, g*a.")
+div: BinaryFn = binary(DIV, _true_divide, scalar=DIV_S, rscalar=RDIV_S, numpy=np.true_divide,
+                       doc="a / b, broadcasting. Gradient: g/b, -g*a/b**2.")
+pow: BinaryFn = binary(POW, np.power, scalar=POW_S, rscalar=RPOW_S, method=True,
+                       doc="a ** b, broadcasting. Gradient: g*b*a**(b-1), g*a**b*log(a).")
+
 
 # ------------------------------------------------------------------------- unary math
-EXP = Op("exp", lambda g, ans, x: g * ans, domain=D.unary())
-LOG = Op("log", lambda g, ans, x: g / x, domain=D.unary(0.1, 5.0))
-SQRT = Op("sqrt", lambda g, ans, x: g / (ans * 2), domain=D.unary(0.1, 5.0))
-ABS = Op("abs", lambda g, ans, x: g * np.sign(data(x)), domain=D.unary(avoid=(0.0,)))
-SIN = Op("sin", lambda g, ans, x: g * np.cos(x), domain=D.unary())
-COS = Op("cos", lambda g, ans, x: -g * np.sin(x), domain=D.unary())
-TANH = Op("tanh", lambda g, ans, x: g * (1 - ans * ans), domain=D.unary(),
-          inplace=lambda g, ans, x: np.multiply(g, 1 - ans * ans, out=g))
-SIGMOID = Op("sigmoid", lambda g, ans, x: g * ans * (1 - ans), domain=D.unary(-6.0, 6.0),
-             inplace=lambda g, ans, x: np.multiply(g, ans * (1 - ans), out=g))
-# The kink at 0 gets gradient 0, as in PyTorch; tests keep away from it.
-RELU = Op("relu", lambda g, ans, x: g * (data(x) > 0), domain=D.unary(avoid=(0.0,)),
-          inplace=lambda g, ans, x: np.multiply(g, x > 0, out=g))
-
-
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     # exp(-|x|) never overflows: sigmoid = 1/(1+e) for x >= 0 and e/(1+e) below.
     e = np.exp(-np.abs(x))
@@ -186,16 +98,31 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, r, e * r)
 
 
-exp: UnaryFn = _unary(EXP, np.exp, "e**x. Gradient: g*exp(x).")
-log: UnaryFn = _unary(LOG, np.log, "Natural log. Gradient: g/x.")
-sqrt: UnaryFn = _unary(SQRT, np.sqrt, "Square root. Gradient: g/(2*sqrt(x)).")
-abs: UnaryFn = _unary(ABS, np.abs, "|x|. Gradient: g*sign(x) (0 at 0).", floats=False)
-sin: UnaryFn = _unary(SIN, np.sin, "sin x. Gradient: g*cos(x).")
-cos: UnaryFn = _unary(COS, np.cos, "cos x. Gradient: -g*sin(x).")
-tanh: UnaryFn = _unary(TANH, np.tanh, "tanh x. Gradient: g*(1-tanh(x)**2).")
-sigmoid: UnaryFn = _unary(SIGMOID, _sigmoid, "1/(1+e**-x), stable for any x. Gradient: g*s*(1-s).")
-relu: UnaryFn = _unary(RELU, lambda x: np.maximum(x, 0),
-    "max(x, 0). Gradient: g where x > 0, else 0.", floats=False)
+neg = unary("neg", np.negative, lambda x, ans: -1, domain=D.unary(), floats=False,
+            method=False, doc="-x.")
+exp = unary("exp", np.exp, lambda x, ans: ans, domain=D.unary(), doc="e**x. Gradient: g*exp(x).")
+expm1 = unary("expm1", np.expm1, lambda x, ans: ans + 1, domain=D.unary(),
+              doc="e**x - 1, accurate near 0. Gradient: g*exp(x).")
+log = unary("log", np.log, lambda x, ans: 1 / x, domain=D.unary(0.1, 5.0),
+            doc="Natural log. Gradient: g/x.")
+log1p = unary("log1p", np.log1p, lambda x, ans: 1 / (1 + x), domain=D.unary(-0.9, 3.0),
+              doc="log(1 + x), accurate near 0. Gradient: g/(1+x).")
+sqrt = unary("sqrt", np.sqrt, lambda x, ans: 0.5 / ans, domain=D.unary(0.1, 5.0),
+             doc="Square root. Gradient: g/(2*sqrt(x)).")
+# |x| and relu: the kink at 0 gets gradient 0, as in PyTorch; the tests keep away from it.
+abs = unary("abs", np.absolute, lambda x, ans: np.sign(data(x)), domain=D.unary(avoid=(0.0,)),
+            floats=False, doc="|x|. Gradient: g*sign(x) (0 at 0).")
+sin = unary("sin", np.sin, lambda x, ans: np.cos(x), domain=D.unary(),
+            doc="sin x. Gradient: g*cos(x).")
+cos = unary("cos", np.cos, lambda x, ans: -np.sin(x), domain=D.unary(),
+            doc="cos x. Gradient: -g*sin(x).")
+tanh = unary("tanh", np.tanh, lambda x, ans: 1 - ans * ans, domain=D.unary(),
+             doc="tanh x. Gradient: g*(1-tanh(x)**2).")
+sigmoid = unary("sigmoid", _sigmoid, lambda x, ans: ans * (1 - ans), domain=D.unary(-6.0, 6.0),
+                doc="1/(1+e**-x), stable for any x. Gradient: g*s*(1-s).")
+relu = unary("relu", lambda x: np.maximum(x, 0), lambda x, ans: data(x) > 0,
+             domain=D.unary(avoid=(0.0,)), floats=False,
+             doc="max(x, 0). Gradient: g where x > 0, else 0.")
 
 
 def _slope_mask(x: Any, slope: float, like: Any) -> np.ndarray:
@@ -264,7 +191,7 @@ GELU = Op("gelu", lambda g, ans, x, approximate: g * (
     domain=_gelu_domain)
 
 
-@register(GELU_GRAD)
+@register(GELU_GRAD, public=False)
 def gelu_grad(x: Any, approximate: str = "none") -> Tensor:
     """The derivative of `gelu` (used by its gradient rule under create_graph)."""
     x = as_tensor(x)
@@ -306,7 +233,7 @@ CLIP = Op("clip", lambda g, ans, x, lo, hi: g * _inside(x, lo, hi),
                                   {"lo": -1.0, "hi": 1.0}))
 
 
-@register(CLIP)
+@register(CLIP, numpy={np.clip: lambda a, lo=None, hi=None: clip(a, lo, hi)})
 @spellings  # also PyTorch's clamp(min=, max=) and numpy's a_min=/a_max=
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
     """Limit values to [lo, hi] (either may be None). Gradient: g inside, 0 outside
@@ -332,10 +259,10 @@ MAXIMUM = Op("maximum", lambda g, ans, a, b: g * _share(a, b, g),
              lambda g, ans, a, b: g * _share(b, a, g), domain=D.binary(distinct=True))
 MINIMUM = Op("minimum", lambda g, ans, a, b: g * _share(b, a, g),
              lambda g, ans, a, b: g * _share(a, b, g), domain=D.binary(distinct=True))
-maximum: BinaryFn = _binary(MAXIMUM, np.maximum,
-                  "Elementwise max of a and b, broadcasting. Ties split the gradient equally.")
-minimum: BinaryFn = _binary(MINIMUM, np.minimum,
-                  "Elementwise min of a and b, broadcasting. Ties split the gradient equally.")
+maximum: BinaryFn = binary(MAXIMUM, np.maximum,
+    doc="Elementwise max of a and b, broadcasting. Ties split the gradient equally.")
+minimum: BinaryFn = binary(MINIMUM, np.minimum,
+    doc="Elementwise min of a and b, broadcasting. Ties split the gradient equally.")
 
 
 def _where_domain(draw: Any, s: Any) -> Any:
@@ -353,13 +280,11 @@ def _where(a: Any, b: Any, cond: Any) -> Tensor:
     return where(cond, a, b)
 
 
-WHERE.fn = _where
-
-
+@register(WHERE, call=_where, numpy=np.where)
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """a where `cond` is true, else b (all three broadcast). `cond` is not differentiated."""
     c = np.asarray(data(cond), dtype=bool)
-    a, b = _pair(a, b)
+    a, b = pair(a, b)
     try:
         out = np.where(c, a.data, b.data)
     except ValueError as e:
@@ -371,7 +296,7 @@ ASTYPE = Op("astype", lambda g, ans, x, dtype: g,
             domain=lambda draw, s: ([draw(s.arrays(draw(s.shapes())))], {"dtype": np.float64}))
 
 
-@register(ASTYPE)
+@register(ASTYPE, numpy=np.astype)
 def astype(x: Any, dtype: Any) -> Tensor:
     """Cast to `dtype`. Between float dtypes the gradient is cast back; to an integer or bool
     dtype the result is a constant (no gradient flows through a rounding)."""
@@ -384,34 +309,29 @@ def astype(x: Any, dtype: Any) -> Tensor:
 
 
 # ------------------------------------------------------------------------- not differentiable
-def _compare(ufunc: Any, name: str) -> Callable[[Any, Any], Tensor]:
-    def fn(a: Any, b: Any) -> Tensor:
-        if type(a) is not Tensor or type(b) is not Tensor:
-            a, b = _pair(a, b)
-        try:
-            return _const(np.asarray(ufunc(a.data, b.data)))
-        except (ValueError, TypeError) as e:
-            fail(name, e, a, b)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise {name} as a bool tensor (no gradient)."
-    return fn
+lt = constant("lt", np.less, "a < b elementwise, a bool tensor (no gradient).")
+le = constant("le", np.less_equal, "a <= b elementwise, a bool tensor (no gradient).")
+gt = constant("gt", np.greater, "a > b elementwise, a bool tensor (no gradient).")
+ge = constant("ge", np.greater_equal, "a >= b elementwise, a bool tensor (no gradient).")
+eq = constant("eq", np.equal, "a == b elementwise, a bool tensor (no gradient).")
+ne = constant("ne", np.not_equal, "a != b elementwise, a bool tensor (no gradient).")
+logical_and = constant("logical_and", np.logical_and, "a and b elementwise (no gradient).")
+logical_or = constant("logical_or", np.logical_or, "a or b elementwise (no gradient).")
 
 
-lt: BinaryFn = _compare(np.less, "lt")
-le: BinaryFn = _compare(np.less_equal, "le")
-gt: BinaryFn = _compare(np.greater, "gt")
-ge: BinaryFn = _compare(np.greater_equal, "ge")
-eq: BinaryFn = _compare(np.equal, "eq")
-ne: BinaryFn = _compare(np.not_equal, "ne")
-logical_and: BinaryFn = _compare(np.logical_and, "logical_and")
-logical_or: BinaryFn = _compare(np.logical_or, "logical_or")
-
-
+@register(numpy=np.logical_not)
 def logical_not(x: Any) -> Tensor:
+    """not x elementwise (no gradient)."""
     return _const(np.logical_not(as_tensor(x).data))
 
 
+@register(numpy=np.sign)
 def sign(x: Any) -> Tensor:
     """-1, 0 or 1 per element (a constant: its gradient is 0 almost everywhere)."""
     return _const(np.sign(as_tensor(x).data))
+
+
+# The public ops of this module, in declaration order (tensorgrad.ops and tensorgrad export
+# exactly these). Type checkers, which cannot run `exported`, see every public name instead.
+if not TYPE_CHECKING:
+    __all__ = exported(__name__)

@@ -52,9 +52,9 @@ def _gather_domain(draw: Any, s: Any) -> Any:
 
 GATHER = Op("gather", lambda g, ans, x, axis, index, picks: _scatter(g, x.shape, picks),
             domain=_gather_domain)
-GATHER.fn = lambda x, axis, index: gather(x, axis, index)
 
 
+@register(GATHER, call=lambda x, axis, index: gather(x, axis, index))
 @spellings
 def gather(x: Any, axis: Optional[int] = None, index: Any = None) -> Tensor:
     """PyTorch's ``gather``: ``out[i][j][k] = x[index[i][j][k]][j][k]`` for ``axis=0`` (the
@@ -173,9 +173,9 @@ def _embedding_domain(draw: Any, s: Any) -> Any:
 
 
 EMBEDDING = Op("embedding", _embedding_rule, domain=_embedding_domain)
-EMBEDDING.fn = lambda weight, idx, padding_idx: embedding(idx, weight, padding_idx)
 
 
+@register(EMBEDDING, call=lambda weight, idx, padding_idx: embedding(idx, weight, padding_idx))
 def embedding(idx: Any, weight: Any, padding_idx: Optional[int] = None) -> Tensor:
     """Rows of `weight` (num_embeddings, embedding_dim) picked by the integer array `idx` of
     any shape: the output has shape ``idx.shape + (embedding_dim,)``. Gradient: g added into

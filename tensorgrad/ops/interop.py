@@ -1,73 +1,89 @@
 """numpy's dispatch protocols for Tensor: ``np.exp(t)``, ``ndarray * t`` and ``np.where(c, t, 0)``
 give Tensors and are recorded, so a gradient rule written with numpy functions runs on arrays
 in an ordinary backward pass and on Tensors (differentiably) under ``create_graph=True``.
-numpy functions with no Tensor counterpart run on the underlying data and return arrays."""
+
+The table of numpy functions tensorgrad stands in for is not written here: each op declares
+its numpy counterpart where it is registered (``register(op, numpy=np.cumsum)``, or `unary`
+from the ufunc), into `tensorgrad.autograd.op.NUMPY`.
+
+Nothing escapes the graph silently: any other numpy function or ufunc, called in grad mode
+with an argument that requires grad, raises `TypeError` naming it. Only functions whose result
+carries no gradient (`CONSTANT` below: comparisons, predicates, indices, shapes) compute on
+the data, as does everything when no argument requires grad or under ``tg.no_grad()``.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from . import elementwise as E
-from . import linalg as L
-from . import reduce as R
-from . import shape as S
-from . import sorting as O
+from ..autograd import grad_mode
+from ..autograd.op import _EXPORTS, NUMPY
+from ..tensor import Tensor
 
-_UFUNCS: dict[Any, Any] = {
-    np.add: E.add, np.subtract: E.sub, np.multiply: E.mul, np.true_divide: E.div,
-    np.power: E.pow, np.negative: E.neg, np.exp: E.exp, np.log: E.log, np.sqrt: E.sqrt,
-    np.absolute: E.abs, np.sin: E.sin, np.cos: E.cos, np.tanh: E.tanh,
-    np.maximum: E.maximum, np.minimum: E.minimum, np.matmul: L.matmul,
-    np.less: E.lt, np.less_equal: E.le, np.greater: E.gt, np.greater_equal: E.ge,
-    np.equal: E.eq, np.not_equal: E.ne, np.sign: E.sign,
-}
-
-
-def _reduction(fn: Any) -> Any:
-    return lambda a, axis=None, keepdims=False: fn(a, axis=axis, keepdims=keepdims)
-
-
-_FUNCTIONS: dict[Any, Any] = {
-    np.sum: _reduction(R.sum), np.mean: _reduction(R.mean), np.max: _reduction(R.max),
-    np.min: _reduction(R.min), np.amax: _reduction(R.max), np.amin: _reduction(R.min),
-    np.reshape: lambda a, shape=None, newshape=None: S.reshape(a, shape or newshape),
-    np.transpose: lambda a, axes=None: S.transpose(a) if axes is None else S.permute(a, axes),
-    np.swapaxes: S.swapaxes, np.broadcast_to: S.broadcast_to,
-    np.expand_dims: lambda a, axis: S.unsqueeze(a, axis),
-    np.squeeze: lambda a, axis=None: S.squeeze(a, axis),
-    np.where: lambda c, a, b: E.where(c, a, b), np.concatenate: S.concatenate,
-    np.stack: S.stack, np.clip: lambda a, lo=None, hi=None: E.clip(a, lo, hi),
-    np.matmul: L.matmul,
-    # porting: ops added with the PyTorch spellings
-    np.var: lambda a, axis=None, ddof=0, keepdims=False: R.var(a, axis, keepdims, ddof),
-    np.std: lambda a, axis=None, ddof=0, keepdims=False: R.std(a, axis, keepdims, ddof),
-    np.cumsum: lambda a, axis=None: R.cumsum(a, axis), np.argmax: R.argmax,
-    np.argmin: R.argmin, np.sort: lambda a, axis=-1: O.sort(a, axis).values,
-    np.tile: S.tile, np.allclose: R.allclose,
-}
+# numpy functions whose result has no gradient to lose: it is boolean or integer (indices,
+# counts, predicates), a shape or dtype, or piecewise constant in the values (zero gradient
+# almost everywhere, as PyTorch gives for sign and round). They run on the data.
+CONSTANT: frozenset = frozenset([
+    np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
+    np.logical_and, np.logical_or, np.logical_xor, np.logical_not, np.isfinite, np.isnan,
+    np.isinf, np.signbit, np.sign, np.floor, np.ceil, np.trunc, np.rint, np.round, np.around,
+    np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
+    np.count_nonzero, np.searchsorted, np.any, np.all, np.allclose, np.isclose,
+    np.array_equal, np.array_equiv, np.shape, np.ndim, np.size, np.result_type,
+    np.may_share_memory, np.shares_memory, np.zeros_like, np.ones_like, np.empty_like,
+    np.iscomplexobj, np.isrealobj, np.broadcast_shapes,
+])
 
 
 def _plain(x: Any) -> Any:
-    if hasattr(x, "_op") and hasattr(x, "data"):
+    if isinstance(x, Tensor):
         return x.data
     if isinstance(x, (list, tuple)):
         return type(x)(_plain(v) for v in x)
     return x
 
 
+def _needs_grad(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return x.requires_grad
+    if isinstance(x, (list, tuple)):
+        return any(_needs_grad(v) for v in x)
+    return False
+
+
+def _on_data(func: Any, name: str, args: tuple, kwargs: dict, registered: bool) -> Any:
+    """Run numpy's `func` on the arrays behind the Tensors, unless that would drop a gradient."""
+    if grad_mode.enabled and (_needs_grad(args) or _needs_grad(tuple(kwargs.values()))):
+        short = name.split(".")[1]
+        ours = any(short in names for names in _EXPORTS.values())
+        raise TypeError(
+            f"tensorgrad has no gradient for {name}"
+            f"{' with these arguments' if registered else ''} on a tensor that requires grad "
+            f"(its result would silently leave the graph); use "
+            f"{f'tg.{short}' if ours else 'a tensorgrad op'}, detach() the tensor, or wrap the "
+            "call in tg.no_grad()")
+    return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
+
+
 def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
-    fn = _UFUNCS.get(ufunc)
-    if method == "__call__" and fn is not None and not kwargs:
+    fn = NUMPY.get(ufunc)
+    if fn is not None and method == "__call__" and not kwargs:
         return fn(*inputs)
-    return getattr(ufunc, method)(*_plain(inputs), **{k: _plain(v) for k, v in kwargs.items()})
+    call = ufunc if method == "__call__" else getattr(ufunc, method)
+    if ufunc in CONSTANT:
+        return call(*_plain(inputs), **{k: _plain(v) for k, v in kwargs.items()})
+    name = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    return _on_data(call, name, inputs, kwargs, fn is not None)
 
 
 def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
-    fn = _FUNCTIONS.get(func)
+    fn = NUMPY.get(func)
     if fn is not None:
         try:
             return fn(*args, **kwargs)
         except TypeError:
-            pass  # an argument we do not support (out=, dtype=...): compute on the data
-    return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
+            pass  # an argument we do not support (out=, dtype=...): see _on_data
+    if func in CONSTANT:
+        return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
+    return _on_data(func, f"numpy.{func.__name__}", args, kwargs, fn is not None)

@@ -63,7 +63,7 @@ def _matmul_domain(draw: Any, s: Any) -> Any:
 MATMUL = Op("matmul", _matmul_a, _matmul_b, domain=_matmul_domain)
 
 
-@register(MATMUL)
+@register(MATMUL, numpy=np.matmul)
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with numpy's rules: 1-D operands are vectors, leading axes broadcast.
     Gradient: g @ b^T and a^T @ g (summed over broadcast batch axes)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.op import Op, composite, record, register
+from ..autograd.op import Op, record, register
 from ..spellings import spellings
 from ..tensor import Tensor, _const, as_tensor
 from ._util import IndexOutOfRange, data, describe
@@ -111,9 +111,7 @@ def _ce_call(z: Any, *y: Any, target: Any, reduction: str) -> Tensor:
     return cross_entropy(z, target if target is not None else y[0], reduction)
 
 
-CROSS_ENTROPY.fn = _ce_call
-
-
+@register(CROSS_ENTROPY, call=_ce_call)
 @spellings
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean", *, weight: Any = None,
                   ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
@@ -299,6 +297,6 @@ def _options_domain(draw: Any, s: Any) -> Any:
 
 
 # The gradient property tests of the composed path (weights, ignored samples, smoothing).
-composite("cross_entropy_options", _options_domain)(
-    lambda z, target, reduction, weight, label_smoothing: cross_entropy(
-        z, target, reduction, weight=weight, label_smoothing=label_smoothing))
+register(Op("cross_entropy_options", domain=_options_domain), public=False,
+         call=lambda z, target, reduction, weight, label_smoothing: cross_entropy(
+             z, target, reduction, weight=weight, label_smoothing=label_smoothing))(cross_entropy)

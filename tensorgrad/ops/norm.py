@@ -17,7 +17,7 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
-from ..autograd.op import Op, composite, record
+from ..autograd.op import Op, record, register
 from ..tensor import Tensor, as_tensor
 
 __all__: list = []  # reached through tensorgrad.nn.functional
@@ -44,9 +44,9 @@ def _normalize_domain(draw: Any, s: Any) -> Any:
 
 
 NORMALIZE = Op("normalize", _normalize_rule, domain=_normalize_domain)
-NORMALIZE.fn = lambda x, axes, eps: normalize(x, axes, eps)[0]
 
 
+@register(NORMALIZE, call=lambda x, axes, eps: normalize(x, axes, eps)[0], public=False)
 def normalize(x: Any, axes: tuple, eps: float = 1e-5) -> tuple:
     """``(xhat, mean, var)``: x standardised over `axes` (a tuple of non-negative axes) with
     its biased variance, ``xhat = (x - mean) / sqrt(var + eps)``, and the batch statistics
@@ -87,8 +87,8 @@ def _bn_domain(draw: Any, s: Any) -> Any:
     return inputs, {"training": True}
 
 
-@composite("batch_norm", _bn_domain,
-           call=lambda x, w, b, training: batch_norm(x, None, None, w, b, training))
+@register(Op("batch_norm", domain=_bn_domain),
+          call=lambda x, w, b, training: batch_norm(x, None, None, w, b, training))
 def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None, bias: Any = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """PyTorch's ``F.batch_norm`` on x of shape (N, C, *): per channel C, normalise over the
@@ -143,7 +143,7 @@ def _ln_domain(draw: Any, s: Any) -> Any:
     return [x, draw(s.arrays(norm)), draw(s.arrays(norm))], {"normalized_shape": norm}
 
 
-@composite("layer_norm", _ln_domain, call=lambda x, w, b, normalized_shape: layer_norm(
+@register(Op("layer_norm", domain=_ln_domain), call=lambda x, w, b, normalized_shape: layer_norm(
     x, normalized_shape, w, b))
 def layer_norm(x: Any, normalized_shape: Union[int, Sequence[int]], weight: Any = None,
                bias: Any = None, eps: float = 1e-5) -> Tensor:

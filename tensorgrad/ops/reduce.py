@@ -78,18 +78,24 @@ LOGSUMEXP = Op("logsumexp", lambda g, ans, x, axis, keepdims:
                domain=D.reduction())
 
 
-@register(SUM)
+@register(SUM, numpy=np.sum)
 @spellings
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Sum over `axis` (all axes when None). Gradient: g spread over the summed axes."""
     return _reduction(SUM, np.sum, x, axis, keepdims)
 
 
-@register(MEAN)
+@register(MEAN, numpy=np.mean)
 @spellings
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over `axis`. Gradient: g / n spread over the reduced axes."""
     return _reduction(MEAN, np.mean, x, axis, keepdims)
+
+
+def _axis_keepdims(fn: Any) -> Any:
+    """numpy's ``np.max(a, axis, keepdims=...)`` convention (fn() gives the function, defined
+    below): max and min take PyTorch's dim as their second positional argument."""
+    return lambda a, axis=None, keepdims=False: fn()(a, axis=axis, keepdims=keepdims)
 
 
 def _max_or_min(op: Op, name: str, x: Any, dim: Any, keepdim: bool, axis: Axis,
@@ -111,7 +117,7 @@ def _max_or_min(op: Op, name: str, x: Any, dim: Any, keepdim: bool, axis: Axis,
     return ValuesIndices(values, indices)
 
 
-@register(MAX)
+@register(MAX, numpy={np.max: _axis_keepdims(lambda: max), np.amax: _axis_keepdims(lambda: max)})
 @spellings
 def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
         keepdims: Optional[bool] = None) -> Union[Tensor, ValuesIndices]:
@@ -122,7 +128,7 @@ def max(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
     return _max_or_min(MAX, "max", x, dim, keepdim, axis, keepdims)
 
 
-@register(MIN)
+@register(MIN, numpy={np.min: _axis_keepdims(lambda: min), np.amin: _axis_keepdims(lambda: min)})
 @spellings
 def min(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
         keepdims: Optional[bool] = None) -> Union[Tensor, ValuesIndices]:
@@ -146,6 +152,7 @@ def _arg(name: str, fn: Any, x: Any, axis: Optional[int], keepdims: bool) -> Ten
     return _const(np.asarray(fn(x.data, axis=ax[0], keepdims=keepdims), dtype=np.int64))
 
 
+@register(numpy=np.argmax)
 @spellings
 def argmax(x: Any, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
     """Index (int64) of the largest value along `axis` (of the flattened tensor when None);
@@ -153,13 +160,14 @@ def argmax(x: Any, axis: Optional[int] = None, keepdims: bool = False) -> Tensor
     return _arg("argmax", np.argmax, x, axis, keepdims)
 
 
+@register(numpy=np.argmin)
 @spellings
 def argmin(x: Any, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:
     """Index (int64) of the smallest value along `axis`, as `argmax`. No gradient."""
     return _arg("argmin", np.argmin, x, axis, keepdims)
 
 
-@register(VAR)
+@register(VAR, numpy=np.var)
 @spellings
 def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Variance over `axis` with ``ddof`` (0: population, 1: sample, PyTorch's default).
@@ -167,7 +175,7 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     return _reduction(VAR, np.var, x, axis, keepdims, ddof=_ddof("var", ddof))
 
 
-@register(STD)
+@register(STD, numpy=np.std)
 @spellings
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Standard deviation: sqrt(var). Gradient: the variance's over 2 std (0 where std is 0,
@@ -255,7 +263,7 @@ CUMSUM = Op("cumsum", lambda g, ans, x, axis: _cumsum_any(g[_rev(axis)], axis)[_
             domain=_cumsum_domain)
 
 
-@register(CUMSUM)
+@register(CUMSUM, numpy=np.cumsum)
 @spellings
 def cumsum(x: Any, axis: Optional[int] = None) -> Tensor:
     """Running sum along `axis` (same shape; of the flattened tensor when None, as numpy).
@@ -271,6 +279,7 @@ def cumsum(x: Any, axis: Optional[int] = None) -> Tensor:
     return record(CUMSUM, np.cumsum(x.data, axis=ax[0]), (x,), {"axis": ax[0]})
 
 
+@register(numpy=np.allclose)
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
     """True when ``|a - b| <= atol + rtol * |b|`` everywhere (numpy's and PyTorch's rule;

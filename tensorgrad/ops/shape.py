@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..autograd.op import Op, VariadicOp, composite, record, register
+from ..autograd.op import Op, VariadicOp, record, register
 from ..spellings import spellings
 from ..tensor import Axis, Tensor, as_tensor
 from . import domains as D
@@ -43,12 +43,12 @@ def _reshape(x: Tensor, shape: tuple) -> Tensor:
     return record(RESHAPE, out, (x,), {"shape": shape})
 
 
+@register(RESHAPE, call=lambda x, shape: reshape(x, shape), numpy={
+    np.reshape: lambda a, shape=None, newshape=None: reshape(a, shape or newshape)})
 def reshape(x: Any, *shape: Any) -> Tensor:
     """The same data in a new shape (one entry may be -1). Gradient: g reshaped back."""
     return _reshape(as_tensor(x), _shape_arg(shape))
 
-
-RESHAPE.fn = lambda x, shape: reshape(x, shape)
 
 
 def _flatten_domain(draw: Any, s: Any) -> Any:
@@ -68,7 +68,7 @@ def _unsqueeze_domain(draw: Any, s: Any) -> Any:
     return [draw(s.arrays(shape))], {"axis": draw(s.integers(-len(shape) - 1, len(shape)))}
 
 
-@composite("flatten", _flatten_domain)
+@register(Op("flatten", domain=_flatten_domain))
 @spellings
 def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     """Merge axes start_axis..end_axis into one (all of them by default)."""
@@ -83,7 +83,8 @@ def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     return _reshape(x, s[:lo] + (int(np.prod(s[lo:hi + 1])),) + s[hi + 1:])
 
 
-@composite("squeeze", _squeeze_domain)
+@register(Op("squeeze", domain=_squeeze_domain),
+          numpy={np.squeeze: lambda a, axis=None: squeeze(a, axis)})
 @spellings
 def squeeze(x: Any, axis: Axis = None) -> Tensor:
     """Drop axes of length 1 (all of them, or those in `axis`; others are left, as in PyTorch)."""
@@ -93,7 +94,8 @@ def squeeze(x: Any, axis: Axis = None) -> Tensor:
     return _reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in drop))
 
 
-@composite("unsqueeze", _unsqueeze_domain)
+@register(Op("unsqueeze", domain=_unsqueeze_domain),
+          numpy={np.expand_dims: lambda a, axis: unsqueeze(a, axis)})
 @spellings
 def unsqueeze(x: Any, axis: int) -> Tensor:
     """Insert an axis of length 1 at position `axis` (-ndim-1 <= axis <= ndim)."""
@@ -115,6 +117,7 @@ PERMUTE = Op("permute", lambda g, ans, x, axes: np.transpose(g, tuple(np.argsort
              domain=_permute_domain)
 
 
+@register(PERMUTE, call=lambda x, axes: permute(x, axes))
 def permute(x: Any, *axes: Any) -> Tensor:
     """Reorder the axes: output axis i is input axis axes[i]. Gradient: the inverse order."""
     x = as_tensor(x)
@@ -126,8 +129,6 @@ def permute(x: Any, *axes: Any) -> Tensor:
     perm = tuple(a % x.ndim for a in perm)
     return record(PERMUTE, x.data.transpose(perm), (x,), {"axes": perm})
 
-
-PERMUTE.fn = lambda x, axes: permute(x, axes)
 
 
 def _swap_domain(draw: Any, s: Any) -> Any:
@@ -144,7 +145,7 @@ def _transpose_domain(draw: Any, s: Any) -> Any:
     return [draw(s.arrays(shape))], {"axes": axes}
 
 
-@composite("swapaxes", _swap_domain)
+@register(Op("swapaxes", domain=_swap_domain), numpy=np.swapaxes)
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes."""
     x = as_tensor(x)
@@ -156,7 +157,9 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     return permute(x, tuple(perm))
 
 
-@composite("transpose", _transpose_domain, call=lambda x, axes: transpose(x, *axes))
+@register(Op("transpose", domain=_transpose_domain), call=lambda x, axes: transpose(x, *axes),
+          numpy={np.transpose: lambda a, axes=None:
+                 transpose(a) if axes is None else permute(a, axes)})
 def transpose(x: Any, *axes: Any) -> Tensor:
     """No axes: reverse the axes (matrix transpose). Two axes: swap them, as PyTorch's
     ``transpose(dim0, dim1)``. Otherwise a full permutation, as numpy's ``transpose``."""
@@ -180,7 +183,7 @@ def _broadcast_domain(draw: Any, s: Any) -> Any:
 BROADCAST = Op("broadcast_to", lambda g, ans, x, shape: g, domain=_broadcast_domain)
 
 
-@register(BROADCAST)
+@register(BROADCAST, numpy=np.broadcast_to)
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     """Repeat along new leading axes and axes of length 1 (numpy rules); a read-only view.
     Gradient: g summed back over the repeated axes."""
@@ -203,7 +206,7 @@ def _expand_domain(draw: Any, s: Any) -> Any:
     return [draw(s.arrays(small))], {"shape": tuple(target)}
 
 
-@composite("expand", _expand_domain, call=lambda x, shape: expand(x, *shape))
+@register(Op("expand", domain=_expand_domain), call=lambda x, shape: expand(x, *shape))
 def expand(x: Any, *shape: Any) -> Tensor:
     """PyTorch's ``expand``: like broadcast_to, where -1 keeps that axis' length."""
     x = as_tensor(x)
@@ -260,7 +263,7 @@ GETITEM = Op("getitem", lambda g, ans, x, index: _scatter(g, x.shape, index),
              domain=_index_domain)
 
 
-@register(GETITEM)
+@register(GETITEM, public=False)
 def getitem(x: Any, index: Any) -> Tensor:
     """``x[index]`` with ints, slices, None, ..., integer arrays and boolean masks.
     Gradient: g scattered back into zeros of x's shape, repeated indices accumulating."""
@@ -287,7 +290,7 @@ SCATTER_ADD = Op("scatter_add", lambda g, ans, src, shape, index: g[index],
                  domain=_scatter_domain)
 
 
-@register(SCATTER_ADD)
+@register(SCATTER_ADD, public=False)
 def scatter_add(src: Any, shape: tuple, index: Any) -> Tensor:
     """Zeros of `shape` with `src` added at `index` (repeats add up): the adjoint of indexing.
     Gradient: g[index]."""
@@ -327,8 +330,6 @@ def _join_domain(stacked: bool) -> Any:
 
 CONCATENATE = VariadicOp("concatenate", _concat_rule, domain=_join_domain(False))
 STACK = VariadicOp("stack", _stack_rule, domain=_join_domain(True))
-CONCATENATE.fn = lambda *xs, axis: concatenate(xs, axis)
-STACK.fn = lambda *xs, axis: stack(xs, axis)
 
 
 def _join(op: Op, forward: Any, seq: Sequence[Any], axis: int, extra: int) -> Tensor:
@@ -344,12 +345,14 @@ def _join(op: Op, forward: Any, seq: Sequence[Any], axis: int, extra: int) -> Te
     return record(op, out, xs, {"axis": ax[0]})
 
 
+@register(CONCATENATE, call=lambda *xs, axis: concatenate(xs, axis), numpy=np.concatenate)
 @spellings
 def concatenate(seq: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis. Gradient: the matching slice of g to each."""
     return _join(CONCATENATE, np.concatenate, seq, axis, 0)
 
 
+@register(STACK, call=lambda *xs, axis: stack(xs, axis), numpy=np.stack)
 @spellings
 def stack(seq: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis. Gradient: the matching slab of g to each."""
@@ -363,7 +366,7 @@ cat = concatenate
 CLONE = Op("clone", lambda g, ans, x: g, domain=D.unary())
 
 
-@register(CLONE)
+@register(CLONE, numpy={np.copy: lambda a: clone(a)})
 def clone(x: Any) -> Tensor:
     """A copy with its own data, still in the graph (PyTorch's ``clone``). Gradient: g."""
     x = as_tensor(x)
@@ -386,7 +389,7 @@ def _tile_domain(draw: Any, s: Any) -> Any:
 TILE = Op("tile", _tile_rule, domain=_tile_domain)
 
 
-@register(TILE)
+@register(TILE, numpy=np.tile)
 def tile(x: Any, reps: Any) -> Tensor:
     """numpy's ``tile``: repeat the whole tensor ``reps[i]`` times along axis i (x gets leading
     axes of length 1 when `reps` is longer; `reps` gets leading ones when shorter).

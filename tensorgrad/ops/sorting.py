@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.op import composite
+from ..autograd.op import Op, register
 from ..spellings import spellings
 from ..tensor import Tensor, _const, as_tensor
 from ._util import ValuesIndices, norm_axis
@@ -58,7 +58,8 @@ def _along_domain(k: bool) -> Any:
     return domain
 
 
-@composite("sort", _along_domain(False), call=lambda x, **kw: sort(x, **kw).values)
+@register(Op("sort", domain=_along_domain(False)), call=lambda x, **kw: sort(x, **kw).values,
+          numpy={np.sort: lambda a, axis=-1: sort(a, axis).values})
 @spellings
 def sort(x: Any, axis: int = -1, descending: bool = False) -> ValuesIndices:
     """``(values, indices)``: x sorted along `axis` (ascending unless `descending`; equal
@@ -70,7 +71,7 @@ def sort(x: Any, axis: int = -1, descending: bool = False) -> ValuesIndices:
     return _take(x, _order(x.data, ax, bool(descending)), ax)
 
 
-@composite("topk", _along_domain(True), call=lambda x, **kw: topk(x, **kw).values)
+@register(Op("topk", domain=_along_domain(True)), call=lambda x, **kw: topk(x, **kw).values)
 @spellings
 def topk(x: Any, k: int, axis: int = -1, largest: bool = True, sorted: bool = True
          ) -> ValuesIndices:
