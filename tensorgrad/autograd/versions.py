@@ -199,6 +199,9 @@ def reads(op: Any, inputs: tuple) -> tuple:
 
 def _rule_table(op: Any) -> Any:
     """Per rule: (reads ans, input positions read or None for all); _ALL when unknown."""
+    if isinstance(op, _op.UnaryOp):  # declared by its derivative deriv(x, ans, **params)
+        r = _rule_reads(op.deriv, 0, derivative=True)
+        return _ALL if r is None else [r]
     kind = type(op).backward
     variadic = kind is _op.VariadicOp.backward
     if not op.rules or not (kind is _op.Op.backward or variadic):
@@ -209,17 +212,12 @@ def _rule_table(op: Any) -> Any:
         if r is None:
             return _ALL
         table.append(r)
-    if op.inplace is not None:
-        r = _rule_reads(op.inplace, 0)
-        if r is None:
-            return _ALL
-        table[0] = (table[0][0] or r[0], None if table[0][1] is None or r[1] is None
-                    else table[0][1] | r[1])
     return table
 
 
-def _rule_reads(rule: Any, skip: int) -> Optional[tuple]:
-    """Which of ``rule(*skip, g, ans, *inputs, **params)``'s arguments its code loads."""
+def _rule_reads(rule: Any, skip: int, derivative: bool = False) -> Optional[tuple]:
+    """Which of ``rule(*skip, g, ans, *inputs, **params)``'s arguments its code loads (of
+    ``deriv(x, ans, **params)``'s with `derivative`)."""
     code = getattr(rule, "__code__", None)
     if code is None:
         return None
@@ -243,6 +241,8 @@ def _rule_reads(rule: Any, skip: int) -> Optional[tuple]:
         elif prm.kind is prm.VAR_POSITIONAL:
             varargs = prm.name
     names = positional[skip:]
+    if derivative and len(names) >= 2:
+        names = ["", names[1], names[0], *names[2:]]  # as a rule: (g, ans, x, ...)
     if len(names) < 2:
         return None
     ans = names[1] in loaded

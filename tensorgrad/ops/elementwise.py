@@ -21,20 +21,20 @@ from ._util import data, fail
 from .declare import BinaryFn, binary, constant, pair, unary
 
 # ------------------------------------------------------------------------- arithmetic
-ADD = Op("add", lambda g, ans, a, b: g, lambda g, ans, a, b: g, domain=D.binary())
-SUB = Op("sub", lambda g, ans, a, b: g, lambda g, ans, a, b: -g, domain=D.binary())
-MUL = Op("mul", lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a, domain=D.binary())
-DIV = Op("div", lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b,
-         domain=D.binary(low_b=0.5, high_b=3.0))
+ADD: Op = Op("add", lambda g, ans, a, b: g, lambda g, ans, a, b: g, domain=D.binary())
+SUB: Op = Op("sub", lambda g, ans, a, b: g, lambda g, ans, a, b: -g, domain=D.binary())
+MUL: Op = Op("mul", lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a, domain=D.binary())
+DIV: Op = Op("div", lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b,
+             domain=D.binary(low_b=0.5, high_b=3.0))
 # PyTorch's masks: an exponent of 0 has slope 0 at a zero base (0 * 0**-1 would be NaN), and
 # the exponent's gradient is 0 at a zero base with exponent >= 0 (0 * log 0). The base's mask
 # is narrower than PyTorch's (b == 0 only at a zero base): elsewhere b a**(b-1) is 0 at b == 0
 # anyway, and its derivative in b there (a**-1) stays right. The log's argument is masked too,
 # so that under create_graph no 0 * log'(0) = NaN reaches the second derivative.
-POW = Op("pow", lambda g, ans, a, b: np.where((data(b) == 0) & (data(a) == 0), 0,
-                                               g * b * a ** (b - 1)),
-         lambda g, ans, a, b: g * _masked_log_pow(ans, a, (data(a) == 0) & (data(b) >= 0)),
-         domain=D.binary(low=0.5, high=3.0, low_b=-2.0, high_b=2.0))
+POW: Op = Op("pow", lambda g, ans, a, b: np.where((data(b) == 0) & (data(a) == 0), 0,
+                                                   g * b * a ** (b - 1)),
+             lambda g, ans, a, b: g * _masked_log_pow(ans, a, (data(a) == 0) & (data(b) >= 0)),
+             domain=D.binary(low=0.5, high=3.0, low_b=-2.0, high_b=2.0))
 
 
 def _masked_log_pow(ans: Any, a: Any, zero: np.ndarray) -> Any:
@@ -64,19 +64,19 @@ def _with_scalar(low: float = -3.0, high: float = 3.0, c_low: float = -2.0,
 
 
 # x op c and c op x for a Python number c: one input, c kept as a parameter.
-ADD_S = Op("add", lambda g, ans, x, c: g, domain=_with_scalar())
-SUB_S = Op("sub", lambda g, ans, x, c: g, domain=_with_scalar())
-RSUB_S = Op("sub", lambda g, ans, x, c: -g, domain=_with_scalar())
-MUL_S = Op("mul", lambda g, ans, x, c: g * c, domain=_with_scalar())
-DIV_S = Op("div", lambda g, ans, x, c: g / c, domain=_with_scalar(c_low=0.5))
-RDIV_S = Op("div", lambda g, ans, x, c: -g * ans / x, domain=_with_scalar(0.5, 3.0))
+ADD_S: Op = Op("add", lambda g, ans, x, c: g, domain=_with_scalar())
+SUB_S: Op = Op("sub", lambda g, ans, x, c: g, domain=_with_scalar())
+RSUB_S: Op = Op("sub", lambda g, ans, x, c: -g, domain=_with_scalar())
+MUL_S: Op = Op("mul", lambda g, ans, x, c: g * c, domain=_with_scalar())
+DIV_S: Op = Op("div", lambda g, ans, x, c: g / c, domain=_with_scalar(c_low=0.5))
+RDIV_S: Op = Op("div", lambda g, ans, x, c: -g * ans / x, domain=_with_scalar(0.5, 3.0))
 # x ** 0 has slope 0 everywhere, 0 included: np.where(True, 0, g) is zeros of g's kind (an
 # array, or a Tensor under create_graph). 0 ** x: the zero-base mask of the exponent, as above.
-POW_S = Op("pow", lambda g, ans, x, c: g * c * x ** (c - 1) if c != 0 else np.where(True, 0, g),
-           domain=_with_scalar(0.5, 3.0))
-RPOW_S = Op("pow", lambda g, ans, x, c: g * ans * math.log(c) if c > 0 else
-            g * np.where(data(x) >= 0, 0, ans * -math.inf) if c == 0 else g * math.nan,
-            domain=_with_scalar(c_low=0.5, c_high=3.0))
+POW_S: Op = Op("pow", lambda g, ans, x, c: g * c * x ** (c - 1) if c != 0 else np.where(True, 0, g),
+               domain=_with_scalar(0.5, 3.0))
+RPOW_S: Op = Op("pow", lambda g, ans, x, c: g * ans * math.log(c) if c > 0 else
+                g * np.where(data(x) >= 0, 0, ans * -math.inf) if c == 0 else g * math.nan,
+                domain=_with_scalar(c_low=0.5, c_high=3.0))
 
 add: BinaryFn = binary(ADD, np.add, scalar=ADD_S, rscalar=ADD_S,
                        doc="a + b, broadcasting. Gradient: g to both.")

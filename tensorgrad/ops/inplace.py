@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ..autograd import grad_mode, versions
-from ..autograd.op import Op, record
+from ..autograd.op import Op, record, register
 from ..tensor import Tensor, _const, as_tensor, init_slots, operand
 from . import domains as D
 from . import elementwise as E
@@ -36,7 +36,8 @@ def _saved(g: Any, ans: Any, x: Any) -> Any:
 
 # The old value, copied because the in-place op's rules read it (its memory is overwritten).
 SAVED_COPY = Op("saved_copy", _saved, domain=D.unary())
-SAVED_COPY.fn = lambda x: record(SAVED_COPY, as_tensor(x).data.copy(), (as_tensor(x),))
+register(SAVED_COPY, public=False)(
+    lambda x: record(SAVED_COPY, as_tensor(x).data.copy(), (as_tensor(x),)))
 
 
 def _zeros(g: Any) -> Any:
@@ -53,7 +54,8 @@ def _zero_at(g: Any, index: Any) -> Any:
 # copy_/fill_/zero_: the new value is src (broadcast); the old one gets no gradient.
 ASSIGN = Op("copy_", lambda g, ans, old, src: _zeros(g), lambda g, ans, old, src: g,
             domain=D.binary())
-ASSIGN.fn = lambda old, src: copy_(old + src * 0, src)  # a target of the broadcast shape
+# tested on a target of the broadcast shape
+register(ASSIGN, public=False)(lambda old, src: copy_(old + src * 0, src))
 
 
 def _setitem_domain(draw: Any, s: Any) -> Any:
@@ -74,7 +76,7 @@ def _set_copy(old: Any, v: Any, index: Any) -> Tensor:
 # x[index] = v: the old value's gradient is g outside index, v's is g[index].
 SETITEM = Op("setitem", lambda g, ans, old, v, index: _zero_at(g, index),
              lambda g, ans, old, v, index: g[index], domain=_setitem_domain)
-SETITEM.fn = _set_copy
+register(SETITEM, public=False)(_set_copy)
 
 
 def _check_target(t: Tensor, name: str) -> tuple:
