@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from ..autograd.op import composite
+from ..autograd.op import Op, register
 from ..tensor import Tensor, _const, as_tensor
 from ._util import data
 from .index import masked_fill
@@ -96,7 +96,7 @@ def _sdpa_domain(draw: Any, s: Any) -> Any:
     return [q, k, v], {"attn_mask": mask, "is_causal": kind == "causal"}
 
 
-@composite("scaled_dot_product_attention", _sdpa_domain)
+@register(Op("scaled_dot_product_attention", domain=_sdpa_domain))
 def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
                                  is_causal: bool = False, *, scale: Optional[float] = None,
                                  drop: Drop = None) -> Tensor:
