@@ -54,7 +54,7 @@ def _needs_grad(x: Any) -> bool:
 
 def _on_data(func: Any, name: str, args: tuple, kwargs: dict, registered: bool) -> Any:
     """Run numpy's `func` on the arrays behind the Tensors, unless that would drop a gradient."""
-    if grad_mode.state.enabled and (_needs_grad(args) or _needs_grad(tuple(kwargs.values()))):
+    if grad_mode.is_enabled() and (_needs_grad(args) or _needs_grad(tuple(kwargs.values()))):
         short = name.split(".")[1]
         ours = any(short in names for names in _EXPORTS.values())
         raise TypeError(
