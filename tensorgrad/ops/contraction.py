@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.op import VariadicOp, record
+from ..autograd.op import VariadicOp, record, register
 from ..tensor import Tensor, as_tensor
 
 # The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
@@ -114,9 +114,9 @@ def _domain(draw: Any, s: Any) -> Any:
 
 
 EINSUM = VariadicOp("einsum", _rule, domain=_domain)
-EINSUM.fn = lambda *xs, subscripts: einsum(subscripts, *xs)
 
 
+@register(EINSUM, call=lambda *xs, subscripts: einsum(subscripts, *xs), numpy=np.einsum)
 def einsum(subscripts: str, *operands: Any) -> Tensor:
     """Einstein summation with numpy's subscripts (``'ij,jk->ik'``, implicit output,
     ``'...'`` broadcasting, repeated letters for diagonals). Differentiable in every operand:
