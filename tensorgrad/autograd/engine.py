@@ -215,13 +215,7 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
             mine = fresh and type(gi) is np.ndarray and gi.flags.writeable and (
                 single or gi.base is None and gi is not g)
             if p._op is None:
-                if p.requires_grad:
-                    kp = id(p)
-                    prev = leaves.get(kp)
-                    if prev is None:
-                        leaves[kp] = [p, gi, mine]
-                    else:
-                        prev[1], prev[2] = _add(prev[1], prev[2], gi, mine)
+                _accumulate_leaf(leaves, p, gi, mine)
                 continue
             if aliased and p._seq < recorded:
                 versions.check_input(t, p, inputs)
@@ -242,7 +236,7 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
 
 
 def _accumulate_leaf(leaves: dict, leaf: Tensor, g: Any, mutable: bool) -> None:
-    # (spelled out inline in run_backward's loop, where it runs once per leaf edge)
+    """Add `g` to the gradient `leaf` collects during this pass (delivered once, at the end)."""
     if not leaf.requires_grad:
         return
     k = id(leaf)
