@@ -24,6 +24,7 @@ from .autograd import (
     gradgradcheck,
     is_grad_enabled,
     no_grad,
+    once_differentiable,
     set_grad_enabled,
 )
 from .compile import compile  # noqa: A004  (tg.compile, as torch.compile)
@@ -91,7 +92,8 @@ def save(obj: _typing.Any, path: _typing.Any) -> None:
 __all__ = [
     "bool_", "float16", "float32", "float64", "int32", "int64", "ops", "Context", "Function",
     "GradcheckError", "backward", "detect_anomaly", "enable_grad", "grad", "gradcheck",
-    "gradgradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled", "arange", "eye",
+    "gradgradcheck", "is_grad_enabled", "no_grad", "once_differentiable",
+    "set_grad_enabled", "arange", "eye",
     "from_numpy", "full", "linspace", "ones", "ones_like", "rand", "randint", "randn", "zeros",
     "zeros_like",
     "get_default_dtype", "set_default_dtype", "get_rng", "manual_seed", "Tensor", "as_tensor",
