@@ -6,14 +6,16 @@ from typing import Any, Optional
 import numpy as np
 
 from . import dtypes
+from .ops._util import shape_ints
 from .random import get_rng
 from .tensor import Tensor
 
 
-def _shape(shape: tuple) -> tuple:
+def _shape(name: str, shape: tuple) -> tuple:
+    """f(2, 3) or f((2, 3)): non-negative ints (a TypeError / ValueError naming `name`)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = tuple(shape[0])
+    return shape_ints(name, shape, sizes=True)
 
 
 def _leaf(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -26,17 +28,17 @@ def _dtype(dtype: Any) -> np.dtype:
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``tg.zeros(2, 3)`` or ``tg.zeros((2, 3))``."""
-    return _leaf(np.zeros(_shape(shape), _dtype(dtype)), requires_grad)
+    return _leaf(np.zeros(_shape("zeros", shape), _dtype(dtype)), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _leaf(np.ones(_shape(shape), _dtype(dtype)), requires_grad)
+    return _leaf(np.ones(_shape("ones", shape), _dtype(dtype)), requires_grad)
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `shape` filled with `fill_value`."""
-    return _leaf(np.full(_shape((shape,)), fill_value, _dtype(dtype)), requires_grad)
+    return _leaf(np.full(_shape("full", (shape,)), fill_value, _dtype(dtype)), requires_grad)
 
 
 def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -77,18 +79,18 @@ def linspace(start: float, stop: float, num: int, dtype: Any = None,
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the global generator (see ``tg.manual_seed``)."""
     d = _dtype(dtype)
-    return _leaf(get_rng().standard_normal(_shape(shape)).astype(d), requires_grad)
+    return _leaf(get_rng().standard_normal(_shape("randn", shape)).astype(d), requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from the global generator."""
     d = _dtype(dtype)
-    return _leaf(get_rng().random(_shape(shape)).astype(d), requires_grad)
+    return _leaf(get_rng().random(_shape("rand", shape)).astype(d), requires_grad)
 
 
 def randint(low: int, high: int, size: Any, dtype: Any = np.int64) -> Tensor:
     """Integers uniform in [low, high) from the global generator."""
-    return _leaf(get_rng().integers(low, high, size=_shape((size,)), dtype=dtype), False)
+    return _leaf(get_rng().integers(low, high, size=_shape("randint", (size,)), dtype=dtype), False)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -468,15 +468,16 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def as_tensor(data: Any) -> Tensor:
-    """`data` itself when it is a Tensor, else a constant Tensor (numpy arrays are not copied)."""
+def as_tensor(data: Any, name: str = "tensor", what: str = "data") -> Tensor:
+    """`data` itself when it is a Tensor, else a constant Tensor (numpy arrays are not copied).
+    `name` and `what`: the op asking and its argument, named when `data` is not numbers."""
     if isinstance(data, Tensor):
         return data
-    return _const(dtypes.to_array(data, copy=False))
+    return _const(dtypes.to_array(data, copy=False, name=name, what=what))
 
 
-def operand(value: Any, like: Tensor) -> Tensor:
-    """The other operand of a binary op as a Tensor.
+def operand(value: Any, like: Tensor, name: str = "tensor") -> Tensor:
+    """The other operand of binary op `name` as a Tensor.
 
     Python numbers are "weak", as in PyTorch: they take the tensor's dtype (2.0 * float32 ->
     float32), except that a float with an integer/bool tensor gives the default float dtype.
@@ -492,7 +493,8 @@ def operand(value: Any, like: Tensor) -> Tensor:
                 _scalars.clear()
             _scalars[key] = t
         return t
-    return _const(dtypes.to_array(value, copy=False))
+    return _const(dtypes.to_array(value, copy=False, name=name, what=lambda: (
+        f"the operand combined with a {like.data.dtype} tensor of shape {like.data.shape}")))
 
 
 # Constant tensors for Python numbers, by (type, value, dtype of the other operand): chains like

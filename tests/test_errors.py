@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
+import tensorgrad.nn.functional as F
 
 
 def _live_tensors():
@@ -105,3 +106,63 @@ def test_failed_op_records_nothing():
     y.backward()
     np.testing.assert_allclose(a.grad, 2 * np.ones((2, 3)))
     assert b.grad is None
+
+
+# Every bad input of issue 8: the right exception type, the op named, the offending value or
+# shapes/dtypes named, a fix suggested, and nothing recorded.
+_X = tg.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+_Y = tg.tensor([1.0, 0.0, 1.0])
+BAD_INPUTS = {
+    'x + "abc"': (lambda: _X + "abc", TypeError, r"^add: .*\(3, 2\).*'abc'.*; pass"),
+    '"abc" * x': (lambda: "abc" * _X, TypeError, r"^mul: .*float64.*'abc'"),
+    "x.reshape(3.9, 2.1)": (lambda: _X.reshape(3.9, 2.1), TypeError,
+                            r"^reshape: sizes must be integers, got \(3.9, 2.1\).*pass ints"),
+    'x.reshape("a")': (lambda: _X.reshape("a"), TypeError, r"^reshape: sizes must be integers"),
+    'x.transpose("a")': (lambda: _X.transpose("a"), TypeError, r"^transpose: axes must be"),
+    'F.mse_loss(x, "a")': (lambda: F.mse_loss(_X, "a"), TypeError,
+                           r"^mse_loss: target must be numbers.*'a'"),
+    'x.clip("a", 1.0)': (lambda: _X.clip("a", 1.0), TypeError, r"^clip: a bound .*'a'"),
+    "x.astype(str)": (lambda: _X.astype(str), TypeError, r"^astype: only numeric dtypes"),
+    "x.astype(object)": (lambda: _X.astype(object), TypeError, r"^astype: only numeric"),
+    "ragged list": (lambda: tg.tensor([[1, 2], [3]]), ValueError,
+                    r"^tensor: .*\[\[1, 2\], \[3\]\].*ragged.*same length"),
+    "tg.zeros(-1)": (lambda: tg.zeros(-1), ValueError, r"^zeros: negative size.*\(-1,\)"),
+    "tg.ones(2.5)": (lambda: tg.ones(2.5), TypeError, r"^ones: sizes must be integers"),
+    'var(ddof="a")': (lambda: _X.var(ddof="a"), TypeError, r"^var: ddof must be a number"),
+    'std(ddof="a")': (lambda: _X.std(ddof=None), TypeError, r"^std: ddof must be a number"),
+    'backward("abc")': (lambda: (_X * 2).backward("abc"), TypeError,
+                        r"^backward: grad must be numbers.*'abc'"),
+    "cross_entropy str target": (lambda: F.cross_entropy(_X, ["a", "b", "c"]), TypeError,
+                                 r"^cross_entropy: target must be numbers"),
+    "nll_loss str target": (lambda: F.nll_loss(_X, "a"), TypeError,
+                            r"^nll_loss: target must be numbers"),
+    "bce str target": (lambda: F.binary_cross_entropy(_X.sigmoid(), "a"), TypeError,
+                       r"^binary_cross_entropy: target must be numbers"),
+    "bce logits str target": (lambda: F.binary_cross_entropy_with_logits(_X, "a"), TypeError,
+                              r"^binary_cross_entropy_with_logits: target must be numbers"),
+    "l1 str array target": (lambda: F.l1_loss(_X, np.array(["a"])), TypeError,
+                            r"^l1_loss: target must be numbers.*<U1"),
+    'tg.maximum(x, "a")': (lambda: tg.maximum(_X, "a"), TypeError, r"^maximum: .*\(3, 2\)"),
+    "x @ None": (lambda: _X @ None, TypeError, r"^matmul: operand must be numbers.*None"),
+    'tg.where(c, x, "a")': (lambda: tg.where(np.ones((3, 2), bool), _X, "a"), TypeError,
+                            r"^where: "),
+    'tg.stack([x, "a"])': (lambda: tg.stack([_X, "a"]), TypeError, r"^stack: element 1"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_names_the_op_and_records_nothing(name):
+    call, exc, pattern = BAD_INPUTS[name]
+    before = _live_tensors()
+    with pytest.raises(exc, match=pattern) as info:
+        call()
+    del info  # its traceback keeps the call's frames (and any tensors in them) alive
+    assert _live_tensors() == before
+
+
+def test_integer_sizes_still_accepted():
+    n = np.int64(3)
+    assert _X.reshape(n, -1).shape == (3, 2) and tg.zeros(n, 2).shape == (3, 2)
+    assert _X.reshape(tg.tensor(2), 3).shape == (2, 3)  # a 0-d int tensor is an index
+    assert tg.zeros(0).shape == (0,)
+    assert _X.clip(np.zeros(2), 1.0).shape == (3, 2)  # array bounds are fine

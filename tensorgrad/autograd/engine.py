@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional, Sequence, Union, cast
 
 import numpy as np
 
+from .. import dtypes
 from ..tensor import Tensor, _const
 from . import grad_mode, versions
 from . import op as _op
@@ -139,8 +140,8 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
             )
         g: Any = np.array(1, dtype=root.data.dtype).reshape(root.data.shape)
     else:
-        g = grad if (create_graph and isinstance(grad, Tensor)) else np.asarray(
-            _data(grad), dtype=root.data.dtype)
+        g = grad if (create_graph and isinstance(grad, Tensor)) else dtypes.to_array(
+            _data(grad), root.data.dtype, copy=False, name="backward", what="grad")
         if g.shape != root.data.shape:
             raise ValueError(f"backward: grad of shape {g.shape} does not match the output's "
                              f"shape {root.shape}")

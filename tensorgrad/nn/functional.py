@@ -29,6 +29,7 @@ from ..ops.loss import (
     binary_cross_entropy_with_logits,
     class_nll,
     cross_entropy,
+    target_array,
 )
 from ..ops.norm import batch_norm, layer_norm
 from ..ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
@@ -116,7 +117,7 @@ def _pair(name: str, input: Any, target: Any) -> tuple:
     x = as_tensor(input)
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: input must be floating point, got {x.dtype}")
-    y = target if isinstance(target, Tensor) else _const(np.asarray(target, dtype=x.dtype))
+    y = target if isinstance(target, Tensor) else _const(target_array(name, target, x.dtype))
     if y.shape != x.shape:
         # PyTorch broadcasts here with a warning; (N, 1) against (N,) silently making an
         # (N, N) loss is a classic bug, so we refuse.
@@ -290,6 +291,6 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean", *, weight: Any = 
     x = as_tensor(input)
     if x.ndim not in (1, 2):
         raise ValueError(f"nll_loss: input must be (N, C) or (C,), got shape {x.shape}")
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target_array("nll_loss", target)
     w = _class_weights("nll_loss", weight, x.shape, x.dtype)
     return class_nll("nll_loss", x, t, w, ignore_index, 0.0, reduction)

@@ -1,6 +1,7 @@
 """Small helpers shared by the op families: argument checks and error messages."""
 from __future__ import annotations
 
+import operator
 from typing import Any, NamedTuple, NoReturn, Optional, Sequence, Union
 
 import numpy as np
@@ -76,3 +77,20 @@ class ValuesIndices(NamedTuple):
 
     values: Any
     indices: Any
+
+
+def shape_ints(name: str, shape: Sequence[Any], sizes: bool = False,
+               what: str = "sizes") -> tuple:
+    """`shape` as a tuple of Python ints: anything else (3.9, "a") is a TypeError naming op
+    `name`, not silently truncated. `sizes`: the entries are sizes of a new tensor, so a
+    negative one is a ValueError."""
+    try:
+        out = tuple(operator.index(s) for s in shape)  # ints, numpy ints, 0-d int tensors
+    except TypeError:
+        kinds = ", ".join(sorted({type(s).__name__ for s in shape}))
+        example = "(1, 0)" if what == "axes" else "(2, 3)"
+        raise TypeError(f"{name}: {what} must be integers, got {tuple(shape)!r} ({kinds}); "
+                        f"pass ints, e.g. {name}{example}") from None
+    if sizes and any(s < 0 for s in out):
+        raise ValueError(f"{name}: negative size in shape {out}; sizes must be >= 0")
+    return out

@@ -45,18 +45,18 @@ TORCH: dict[str, str] = {}
 METHODS: dict[str, Callable[..., Any]] = {}
 
 
-def pair(a: Any, b: Any) -> tuple:
-    """Both operands of a binary op as Tensors (Python numbers are weakly typed)."""
+def pair(a: Any, b: Any, name: str = "tensor") -> tuple:
+    """Both operands of binary op `name` as Tensors (Python numbers are weakly typed)."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             return a, b
         if isinstance(b, float) and a.data.dtype.kind != "f":
             a = _const(a.data.astype(dtypes.get_default_dtype()))  # int tensor * 1.5 -> float32
-        return a, operand(b, a)
-    b = b if isinstance(b, Tensor) else as_tensor(b)
+        return a, operand(b, a, name)
+    b = b if isinstance(b, Tensor) else as_tensor(b, name)
     if isinstance(a, float) and b.data.dtype.kind != "f":
         b = _const(b.data.astype(dtypes.get_default_dtype()))
-    return operand(a, b), b
+    return operand(a, b, name), b
 
 
 def _name(fn: Callable[..., Any], name: str, doc: str, module: str) -> None:
@@ -126,7 +126,7 @@ def binary(op: Op, forward: Callable[..., Any], *, doc: str, scalar: Optional[Op
             if rscalar is not None:
                 return record(rscalar, forward(a, b.data), (b,), {"c": a})
         if ta is not Tensor or tb is not Tensor:
-            a, b = pair(a, b)
+            a, b = pair(a, b, op.name)
         try:
             out = forward(a.data, b.data)
         except (ValueError, TypeError) as e:
@@ -152,7 +152,7 @@ def constant(name: str, forward: Callable[..., Any], doc: str) -> BinaryFn:
 
     def fn(a: Any, b: Any) -> Tensor:
         if type(a) is not Tensor or type(b) is not Tensor:
-            a, b = pair(a, b)
+            a, b = pair(a, b, name)
         try:
             return _const(np.asarray(forward(a.data, b.data)))
         except (ValueError, TypeError) as e:

@@ -241,7 +241,10 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
     x = as_tensor(x)
     if lo is None and hi is None:
         raise ValueError("clip: at least one of lo and hi must be given")
-    if lo is not None and hi is not None and lo > hi:
+    for bound in (lo, hi):  # a number, numbers or None; anything else is a TypeError here
+        if bound is not None and not isinstance(bound, (int, float, np.number)):
+            dtypes.to_array(data(bound), copy=False, name="clip", what="a bound (lo or hi)")
+    if lo is not None and hi is not None and np.any(np.greater(data(lo), data(hi))):
         raise ValueError(f"clip: lo={lo} is greater than hi={hi}")
     out = np.clip(x.data, lo, hi)
     if out.dtype != x.data.dtype and x.data.dtype.kind == "f":
@@ -284,7 +287,7 @@ def _where(a: Any, b: Any, cond: Any) -> Tensor:
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """a where `cond` is true, else b (all three broadcast). `cond` is not differentiated."""
     c = np.asarray(data(cond), dtype=bool)
-    a, b = pair(a, b)
+    a, b = pair(a, b, "where")
     try:
         out = np.where(c, a.data, b.data)
     except ValueError as e:
@@ -301,7 +304,7 @@ def astype(x: Any, dtype: Any) -> Tensor:
     """Cast to `dtype`. Between float dtypes the gradient is cast back; to an integer or bool
     dtype the result is a constant (no gradient flows through a rounding)."""
     x = as_tensor(x)
-    d = np.dtype(dtype)
+    d = dtypes.numeric_dtype("astype", dtype)
     out = x.data.astype(d)
     if d.kind != "f":
         return _const(out)

@@ -67,8 +67,8 @@ MATMUL = Op("matmul", _matmul_a, _matmul_b, domain=_matmul_domain)
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with numpy's rules: 1-D operands are vectors, leading axes broadcast.
     Gradient: g @ b^T and a^T @ g (summed over broadcast batch axes)."""
-    a = a if isinstance(a, Tensor) else as_tensor(a)
-    b = b if isinstance(b, Tensor) else as_tensor(b)
+    a = a if isinstance(a, Tensor) else as_tensor(a, "matmul", "operand")
+    b = b if isinstance(b, Tensor) else as_tensor(b, "matmul", "operand")
     try:
         out = np.matmul(a.data, b.data)
     except ValueError as e:

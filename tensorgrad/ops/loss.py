@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.op import Op, record, register
 from ..spellings import spellings
 from ..tensor import Tensor, _const, as_tensor
@@ -23,6 +24,14 @@ REDUCTIONS = ("mean", "sum", "none")
 def _check_reduction(name: str, reduction: str) -> None:
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def target_array(name: str, target: Any, dtype: Any = None) -> np.ndarray:
+    """Loss `name`'s target as an array of numbers (optionally cast to `dtype`); strings and
+    other non-numbers are a TypeError naming the loss, before anything is recorded."""
+    if isinstance(target, Tensor):
+        return target.data if dtype is None else target.data.astype(dtype, copy=False)
+    return dtypes.to_array(target, dtype, copy=False, name=name, what="target")
 
 
 def _scale(g: Any, reduction: str, n: int, per_row: bool) -> Any:
@@ -143,7 +152,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", *, weight: 
         raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got shape {z.shape}")
     if z.data.dtype.kind != "f":
         raise TypeError(f"cross_entropy: logits must be floating point, got {z.dtype}")
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target_array("cross_entropy", target)
     _check_target_dtype(t, z.shape)
     w = _class_weights("cross_entropy", weight, z.shape, z.dtype)
     eps = _smoothing(label_smoothing)
@@ -213,7 +222,8 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = 
     over all elements. Gradient w.r.t. z: (sigmoid(z) - y) / size for 'mean'."""
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     z = as_tensor(logits)
-    y = target if isinstance(target, Tensor) else _const(np.asarray(target, dtype=z.data.dtype))
+    y = target if isinstance(target, Tensor) else _const(
+        target_array("binary_cross_entropy_with_logits", target, z.data.dtype))
     if y.shape != z.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: target of shape {y.shape} does "
                          f"not match logits of shape {z.shape}")

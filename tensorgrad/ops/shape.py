@@ -11,18 +11,18 @@ from ..autograd.op import Op, VariadicOp, record, register
 from ..spellings import spellings
 from ..tensor import Axis, Tensor, as_tensor
 from . import domains as D
-from ._util import AxisError, IndexOutOfRange, fail, norm_axis
+from ._util import AxisError, IndexOutOfRange, fail, norm_axis, shape_ints
 
 # The public ops of this module: tensorgrad.ops and tensorgrad export exactly these.
 __all__ = ["broadcast_to", "cat", "clone", "concatenate", "expand", "flatten", "permute",
     "reshape", "squeeze", "stack", "swapaxes", "tile", "transpose", "unsqueeze"]
 
 
-def _shape_arg(shape: tuple) -> tuple:
-    """Accept both f(2, 3) and f((2, 3))."""
+def _shape_arg(shape: tuple, name: str, what: str = "sizes") -> tuple:
+    """Accept both f(2, 3) and f((2, 3)); integers only (op `name` raises otherwise)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    return shape_ints(name, shape, what=what)
 
 
 # ------------------------------------------------------------------------- reshape family
@@ -47,7 +47,7 @@ def _reshape(x: Tensor, shape: tuple) -> Tensor:
     np.reshape: lambda a, shape=None, newshape=None: reshape(a, shape or newshape)})
 def reshape(x: Any, *shape: Any) -> Tensor:
     """The same data in a new shape (one entry may be -1). Gradient: g reshaped back."""
-    return _reshape(as_tensor(x), _shape_arg(shape))
+    return _reshape(as_tensor(x), _shape_arg(shape, "reshape"))
 
 
 
@@ -121,7 +121,7 @@ PERMUTE = Op("permute", lambda g, ans, x, axes: np.transpose(g, tuple(np.argsort
 def permute(x: Any, *axes: Any) -> Tensor:
     """Reorder the axes: output axis i is input axis axes[i]. Gradient: the inverse order."""
     x = as_tensor(x)
-    perm = _shape_arg(axes)
+    perm = _shape_arg(axes, "permute", "axes")
     if sorted(a % x.ndim if x.ndim else a for a in perm) != list(range(x.ndim)) or \
             any(not -x.ndim <= a < x.ndim for a in perm):
         raise AxisError(f"permute: axes {perm} are not a permutation of the {x.ndim} axes "
@@ -164,7 +164,7 @@ def transpose(x: Any, *axes: Any) -> Tensor:
     """No axes: reverse the axes (matrix transpose). Two axes: swap them, as PyTorch's
     ``transpose(dim0, dim1)``. Otherwise a full permutation, as numpy's ``transpose``."""
     x = as_tensor(x)
-    perm = _shape_arg(axes) if axes and axes != (None,) else ()
+    perm = _shape_arg(axes, "transpose", "axes") if axes and axes != (None,) else ()
     if not perm:
         return permute(x, tuple(range(x.ndim))[::-1])
     if len(perm) == 2:
@@ -188,7 +188,7 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     """Repeat along new leading axes and axes of length 1 (numpy rules); a read-only view.
     Gradient: g summed back over the repeated axes."""
     x = as_tensor(x)
-    shape = _shape_arg((shape,))
+    shape = _shape_arg((shape,), "broadcast_to")
     try:
         out = np.broadcast_to(x.data, shape)
     except ValueError as e:
@@ -210,7 +210,7 @@ def _expand_domain(draw: Any, s: Any) -> Any:
 def expand(x: Any, *shape: Any) -> Tensor:
     """PyTorch's ``expand``: like broadcast_to, where -1 keeps that axis' length."""
     x = as_tensor(x)
-    target = list(_shape_arg(shape))
+    target = list(_shape_arg(shape, "expand"))
     off = len(target) - x.ndim
     for i, s in enumerate(target):
         if s == -1:
@@ -333,7 +333,7 @@ STACK = VariadicOp("stack", _stack_rule, domain=_join_domain(True))
 
 
 def _join(op: Op, forward: Any, seq: Sequence[Any], axis: int, extra: int) -> Tensor:
-    xs = tuple(as_tensor(x) for x in seq)
+    xs = tuple(as_tensor(x, op.name, f"element {i} of the sequence") for i, x in enumerate(seq))
     if not xs:
         raise ValueError(f"{op.name}: needs at least one tensor")
     ax = norm_axis(op.name, axis, xs[0].ndim + extra, xs[0].shape)
@@ -395,7 +395,7 @@ def tile(x: Any, reps: Any) -> Tensor:
     axes of length 1 when `reps` is longer; `reps` gets leading ones when shorter).
     PyTorch's ``x.repeat(*sizes)`` is this. Gradient: g summed over the copies."""
     x = as_tensor(x)
-    r = _shape_arg((reps,)) if isinstance(reps, (tuple, list)) else _shape_arg((int(reps),))
+    r = _shape_arg((reps if isinstance(reps, (tuple, list)) else (reps,),), "tile")
     if any(n < 0 for n in r):
         raise ValueError(f"tile: repeats must be >= 0, got {r} (tensor of shape {x.shape})")
     r = (1,) * (x.ndim - len(r)) + r
@@ -405,7 +405,7 @@ def tile(x: Any, reps: Any) -> Tensor:
 def repeat(x: Any, *sizes: Any) -> Tensor:
     """PyTorch's ``x.repeat(*sizes)``: `tile`, with at least one size per axis of x."""
     x = as_tensor(x)
-    reps = _shape_arg(sizes)
+    reps = _shape_arg(sizes, "repeat")
     if len(reps) < x.ndim:
         raise ValueError(f"repeat: {len(reps)} sizes {reps} for a tensor of shape {x.shape}; "
                          f"give one per axis (at least {x.ndim}), e.g. x.repeat"
