@@ -147,6 +147,9 @@ BAD_INPUTS = {
     'tg.where(c, x, "a")': (lambda: tg.where(np.ones((3, 2), bool), _X, "a"), TypeError,
                             r"^where: "),
     'tg.stack([x, "a"])': (lambda: tg.stack([_X, "a"]), TypeError, r"^stack: element 1"),
+    'y.add_("a")': (lambda: _Y.add_("a"), TypeError, r"^add_: .*\(3,\).*'a'"),
+    'y[0] = "a"': (lambda: _Y.__setitem__(0, "a"), TypeError, r"^setitem: .*'a'"),
+    'y.fill_(None)': (lambda: _Y.fill_(None), TypeError, r"^copy_: .*None"),
 }
 
 

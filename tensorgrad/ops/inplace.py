@@ -232,7 +232,7 @@ def _binary(name: str, ufunc: Any, op: Op, scalar_op: Op) -> Callable[[Tensor, A
         if (type(other) is float or type(other) is int) and t.data.dtype.kind == "f":
             return _modify(t, name, (), lambda: ufunc(t.data, other, out=t.data), scalar_op,
                            {"c": other})
-        o = operand(other, t)
+        o = operand(other, t, name)
         return _modify(t, name, (o,), lambda: ufunc(t.data, o.data, out=t.data), op, None)
 
     method.__name__ = method.__qualname__ = name
@@ -260,7 +260,7 @@ def clamp_(t: Tensor, min: Any = None, max: Any = None) -> Tensor:
 def copy_(t: Tensor, src: Any) -> Tensor:
     """In place: the tensor's values become `src` (broadcast, cast to its dtype); returns
     self. Gradient: to `src`, none to the old values."""
-    s = src if isinstance(src, Tensor) else operand(src, t)
+    s = src if isinstance(src, Tensor) else operand(src, t, "copy_")
 
     def write() -> None:
         np.copyto(t.data, s.data, casting="unsafe")
@@ -285,7 +285,7 @@ def setitem(t: Tensor, index: Any, value: Any) -> None:
     """``t[index] = value``: ints, slices, None, ..., integer arrays and boolean masks.
     Gradient: to `value` g[index]; to the old values g everywhere else."""
     idx = index_data(index)
-    v = value if isinstance(value, Tensor) else operand(value, t)
+    v = value if isinstance(value, Tensor) else operand(value, t, "setitem")
 
     def write() -> None:
         t.data[idx] = v.data
