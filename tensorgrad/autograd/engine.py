@@ -157,9 +157,11 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
     With `capture` (a dict id(input) -> None), the gradients of those tensors are stored there
     as ``(g, mutable)`` and no ``.grad`` is touched; otherwise leaves accumulate into ``.grad``.
     """
-    pending: dict = {}  # id(node) -> (gradient so far, mutable)
+    # Pending nodes by creation number (unique among recorded tensors), with the heap holding
+    # the negated numbers: int keys and int comparisons, no id() call and one tuple per node.
+    pending: dict = {}  # _seq -> (node, gradient so far, mutable)
     leaves: dict = {}  # id(leaf) -> [leaf, gradient so far, mutable]
-    heap: list = []  # (-_seq, node): the newest node comes out first
+    heap: list = []  # -_seq: the newest node comes out first
     inplace = INPLACE_RULES and not create_graph
     checked = versions.last_write  # nodes recorded after every in-place write need no check
     recorded = versions.last_recorded  # tensors made after it cannot have been changed
@@ -173,17 +175,15 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
             raise RuntimeError(_FREED_MSG)
         if r._seq < recorded:
             versions.check_root(r)
-        k = id(r)
-        if k in pending:
-            pending[k] = _add(pending[k][0], pending[k][1], g, False)
+        s = r._seq
+        if s in pending:
+            pending[s] = (r, *_add(pending[s][1], pending[s][2], g, False))
         else:
-            pending[k] = (g, False)
-            heappush(heap, (-r._seq, r))
+            pending[s] = (r, g, False)
+            heappush(heap, -s)
     anomaly = _op.anomaly_hook
     while heap:
-        t = heappop(heap)[1]
-        k = id(t)
-        g, mutable = pending.pop(k)
+        t, g, mutable = pending.pop(-heappop(heap))
         if handing:
             g, mutable = _hand_out(t, g, mutable, capture, create_graph)
         inputs, op, params = t._inputs, t._op, t._params
@@ -213,22 +213,23 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
                 gi = unbroadcast(gi, pd.shape)
             if gi.dtype is not pd.dtype and gi.dtype != pd.dtype:  # `is`: the cheap common case
                 gi = gi.astype(pd.dtype)
-            mine = fresh and type(gi) is np.ndarray and gi.flags.writeable and (
-                single or gi.base is None and gi is not g)
+            # (flags last: building the flags object costs more than the other tests)
+            mine = fresh and type(gi) is np.ndarray and (
+                single or gi.base is None and gi is not g) and gi.flags.writeable
             if p._op is None:
                 _accumulate_leaf(leaves, p, gi, mine)
                 continue
             if aliased and p._seq < recorded:
                 versions.check_input(t, p, inputs)
-            kp = id(p)
-            prev = pending.get(kp)
+            sp = p._seq
+            prev = pending.get(sp)
             if prev is not None:
-                pending[kp] = _add(prev[0], prev[1], gi, mine)
+                pending[sp] = (p, *_add(prev[1], prev[2], gi, mine))
             elif p._inputs is None:
                 raise RuntimeError(_FREED_MSG)
             else:
-                pending[kp] = (gi, mine)
-                heappush(heap, (-p._seq, p))
+                pending[sp] = (p, gi, mine)
+                heappush(heap, -sp)
     for leaf, g, mutable in leaves.values():
         if handing:
             g, mutable = _hand_out(leaf, g, mutable, capture, create_graph)
