@@ -21,6 +21,7 @@
 """
 from __future__ import annotations
 
+import gc
 import weakref
 from heapq import heappop, heappush
 from typing import Any, Callable, Optional, Sequence, Union, cast
@@ -157,6 +158,21 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
     With `capture` (a dict id(input) -> None), the gradients of those tensors are stored there
     as ``(g, mutable)`` and no ``.grad`` is touched; otherwise leaves accumulate into ``.grad``.
     """
+    # The pass allocates a tuple or two per node and makes no reference cycles, yet every few
+    # hundred allocations would start a collection that walks the whole live graph (a deep
+    # graph is large): so the collector waits until the pass is over. Whatever a hook makes
+    # is collected then.
+    if not gc.isenabled():
+        return _run_backward(roots, seeds, retain_graph, create_graph, capture)
+    gc.disable()
+    try:
+        return _run_backward(roots, seeds, retain_graph, create_graph, capture)
+    finally:
+        gc.enable()
+
+
+def _run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
+                  create_graph: bool, capture: Optional[dict]) -> None:
     # Pending nodes by creation number (unique among recorded tensors), with the heap holding
     # the negated numbers: int keys and int comparisons, no id() call and one tuple per node.
     pending: dict = {}  # _seq -> (node, gradient so far, mutable)
