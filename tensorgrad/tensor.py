@@ -230,6 +230,8 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     # ---------------------------------------------------------------- operators
+    # (__add__, __sub__, __mul__, __truediv__ and __matmul__ are replaced by the op functions
+    # themselves at import: see `_bind_operators` in ops/__init__.py.)
     def __add__(self, other: Any) -> Tensor: return _ops.add(self, other)
     def __radd__(self, other: Any) -> Tensor: return _ops.add(other, self)
     def __sub__(self, other: Any) -> Tensor: return _ops.sub(self, other)

@@ -38,3 +38,19 @@ _FAMILIES = [elementwise, shape, reduce, linalg, loss, index, sorting, window, c
              contraction]
 
 __all__ = [name for family in _FAMILIES for name in family.__all__]
+
+
+def _bind_operators() -> None:
+    """Make the forward arithmetic operators the op functions themselves: ``x * y`` then
+    calls ``mul(x, y)`` without the one-line ``Tensor.__mul__`` frame in between (one Python
+    call per op instead of two, on eager code's hottest path). Tensor's class body keeps the
+    one-liners, for readers and type checkers; the reflected operators swap their arguments,
+    so they stay as they are."""
+    from ..tensor import Tensor
+
+    for name, fn in (("__add__", add), ("__sub__", sub), ("__mul__", mul),  # noqa: F405
+                     ("__truediv__", div), ("__matmul__", matmul)):  # noqa: F405
+        setattr(Tensor, name, fn)
+
+
+_bind_operators()
