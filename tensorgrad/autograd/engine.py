@@ -158,10 +158,10 @@ def run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bo
     With `capture` (a dict id(input) -> None), the gradients of those tensors are stored there
     as ``(g, mutable)`` and no ``.grad`` is touched; otherwise leaves accumulate into ``.grad``.
     """
-    # The pass allocates a tuple or two per node and makes no reference cycles, yet every few
-    # hundred allocations would start a collection that walks the whole live graph (a deep
-    # graph is large): so the collector waits until the pass is over. Whatever a hook makes
-    # is collected then.
+    # The pass allocates a tuple or two per node and makes no reference cycles, yet those
+    # allocations keep starting collections, now and then one that walks every live object
+    # (the whole graph, large when deep): so the collector waits until the pass is over.
+    # Whatever a hook makes is collected then.
     if not gc.isenabled():
         return _run_backward(roots, seeds, retain_graph, create_graph, capture)
     gc.disable()
