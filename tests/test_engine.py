@@ -5,6 +5,7 @@ import weakref
 
 import numpy as np
 import pytest
+from custom_functions import Cube
 
 import tensorgrad as tg
 
@@ -192,18 +193,6 @@ def test_retain_grad_on_nonleaf():
     h.retain_grad()
     (h * h).sum().backward()
     np.testing.assert_allclose(h.grad, 2 * h.data)
-
-
-class Cube(tg.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 3 * x ** 2 * grad
 
 
 class ScaledAdd(tg.Function):
