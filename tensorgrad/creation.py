@@ -22,23 +22,27 @@ def _leaf(data: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=data.dtype)
 
 
-def _dtype(dtype: Any) -> np.dtype:
-    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+def _dtype(dtype: Any, name: str = "tensor") -> np.dtype:
+    return dtypes.get_default_dtype() if dtype is None else dtypes.numeric_dtype(name, dtype)
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``tg.zeros(2, 3)`` or ``tg.zeros((2, 3))``."""
-    return _leaf(np.zeros(_shape("zeros", shape), _dtype(dtype)), requires_grad)
+    return _leaf(np.zeros(_shape("zeros", shape), _dtype(dtype, "zeros")), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _leaf(np.ones(_shape("ones", shape), _dtype(dtype)), requires_grad)
+    return _leaf(np.ones(_shape("ones", shape), _dtype(dtype, "ones")), requires_grad)
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `shape` filled with `fill_value`."""
-    return _leaf(np.full(_shape("full", (shape,)), fill_value, _dtype(dtype)), requires_grad)
+    value = dtypes.to_array(fill_value, copy=False, name="full", what="fill_value")
+    if value.ndim:
+        raise ValueError(f"full: fill_value must be a single number, got shape {value.shape}; "
+                         "use tg.tensor(...) or broadcast_to for an array")
+    return _leaf(np.full(_shape("full", (shape,)), value, _dtype(dtype, "full")), requires_grad)
 
 
 def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -55,7 +59,8 @@ def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def eye(n: int, m: Optional[int] = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix."""
-    return _leaf(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
+    n, m = _shape("eye", (n, n if m is None else m))
+    return _leaf(np.eye(n, m, dtype=_dtype(dtype, "eye")), requires_grad)
 
 
 def arange(start: float, stop: Optional[float] = None, step: float = 1, dtype: Any = None,
@@ -73,18 +78,18 @@ def arange(start: float, stop: Optional[float] = None, step: float = 1, dtype: A
 def linspace(start: float, stop: float, num: int, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
     """`num` evenly spaced values from start to stop inclusive."""
-    return _leaf(np.linspace(start, stop, num, dtype=_dtype(dtype)), requires_grad)
+    return _leaf(np.linspace(start, stop, num, dtype=_dtype(dtype, "linspace")), requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the global generator (see ``tg.manual_seed``)."""
-    d = _dtype(dtype)
+    d = _dtype(dtype, "randn")
     return _leaf(get_rng().standard_normal(_shape("randn", shape)).astype(d), requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from the global generator."""
-    d = _dtype(dtype)
+    d = _dtype(dtype, "rand")
     return _leaf(get_rng().random(_shape("rand", shape)).astype(d), requires_grad)
 
 
