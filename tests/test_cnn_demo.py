@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import pytest
 
 import tensorgrad.nn as nn
 from tensorgrad.examples import cnn
@@ -12,6 +13,15 @@ from tensorgrad.examples import cnn
 
 def quiet(_msg):
     pass
+
+
+def test_an_unwritable_save_path_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cnn, "train", lambda **kw: pytest.fail("trained first"))
+    with pytest.raises(SystemExit) as info:
+        cnn.main(["--save", str(tmp_path / "missing" / "cnn.npz")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--save" in err and "does not exist" in err
 
 
 def test_two_epochs_learn():

@@ -28,7 +28,7 @@ import tensorgrad as tg
 import tensorgrad.nn as nn
 import tensorgrad.nn.functional as F
 from tensorgrad.data import DataLoader, load_digits, train_test_split
-from tensorgrad.examples.digits import Result, _positive, _progress, accuracy
+from tensorgrad.examples.digits import Result, _positive, _progress, _unwritable, accuracy
 
 # The defaults of both `train` and the command line.
 EPOCHS, LR, CHANNELS, SEED, BATCH_SIZE, SHIFT = 15, 3e-3, (16, 32), 0, 32, 0
@@ -152,7 +152,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point; returns the exit status (0 on success)."""
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.save:
+        problem = _unwritable(args.save)
+        if problem:
+            p.error(f"--save {args.save}: {problem}")  # before training, not after it
     c1, c2 = args.channels
     print(f"digits CNN: conv3x3({c1})-relu-conv3x3({c2})-relu-maxpool2-dropout-linear(10), "
           f"adam lr={args.lr}, batch {args.batch_size}, {args.epochs} epochs, "
