@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd import versions
 from . import updates
-from .trace import Stmt, Trace, Var
+from .trace import Stmt, Trace, Var, _vars_in
 
 # Defaults numpy fills in when it hands a reduction to __array_ufunc__: left out of the source.
 _DEFAULT_KW = {"dtype": None, "keepdims": False, "where": True, "casting": "same_kind",
@@ -71,23 +71,7 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
 
 # ------------------------------------------------------------------------------- passes
 def _uses(s: Stmt) -> list[Var]:
-    acc: list[Var] = []
-    _collect(s.args, acc)
-    _collect(s.kwargs, acc)
-    return acc
-
-
-def _collect(x: Any, acc: list) -> None:
-    if isinstance(x, Var):
-        acc.append(x)
-    elif type(x) in (list, tuple):
-        for y in x:
-            _collect(y, acc)
-    elif type(x) is dict:
-        for y in x.values():
-            _collect(y, acc)
-    elif isinstance(x, slice):
-        _collect((x.start, x.stop, x.step), acc)
+    return _vars_in(s.kwargs, _vars_in(s.args, []))
 
 
 def _root(v: Var) -> Var:

@@ -303,6 +303,7 @@ def _wrap(tr: Trace, result: Any, stmt: Stmt, inputs: list) -> Any:
 
 
 def _vars_in(x: Any, acc: list) -> list:
+    """Append every Var inside `x` (nested lists, tuples, dict values, slice bounds) to acc."""
     if isinstance(x, Var):
         acc.append(x)
     elif type(x) in (list, tuple):
@@ -311,6 +312,8 @@ def _vars_in(x: Any, acc: list) -> list:
     elif type(x) is dict:
         for y in x.values():
             _vars_in(y, acc)
+    elif isinstance(x, slice):
+        _vars_in((x.start, x.stop, x.step), acc)
     return acc
 
 
