@@ -224,6 +224,8 @@ class Section:
     targets: List[Target] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Plain-text lines for the terminal summary (no markdown), e.g. a side-by-side comparison.
+    summary: List[str] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
         return {

@@ -13,6 +13,8 @@ this module is harmless, but :func:`available` imports the frameworks.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -132,6 +134,8 @@ _JAX_JIT: Dict[float, Callable[..., Any]] = {}
 
 
 def _jax_update(lr: float) -> Callable[..., Any]:
+    """``update(layers, x, y) -> new layers``: forward, ``jax.grad`` and SGD, as one pure
+    function of the parameters (what ``jax.jit`` compiles as a whole)."""
     import jax
     import jax.numpy as jnp
 
@@ -149,6 +153,26 @@ def _jax_update(lr: float) -> Callable[..., Any]:
         return [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(layers, grads)]
 
     return update
+
+
+# XLA's CPU runtime has its own intra-op thread pool, one thread per core, and no setting
+# for its size. With one thread asked for, the benchmark turns its multi-threading off;
+# with more, the pool keeps XLA's default (equal to the thread count on a machine with that
+# many cores). ``intra_op_parallelism_threads=1``, often quoted with it, is not an XLA flag:
+# XLA ignores a word without leading dashes and aborts on an unknown --flag.
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
+
+
+def jax_thread_flags(threads: int, environ: Dict[str, str]) -> Tuple[Optional[str], str]:
+    """The ``XLA_FLAGS`` value for ``threads`` (None: leave it unset) and a sentence saying
+    what JAX's threads are. A value the user set in ``environ`` is kept as it is."""
+    cores = os.cpu_count() or 1
+    if "XLA_FLAGS" in environ:
+        return environ["XLA_FLAGS"], f"XLA_FLAGS={environ['XLA_FLAGS']!r} as set by the user"
+    if threads == 1:
+        return XLA_ONE_THREAD, f"XLA_FLAGS={XLA_ONE_THREAD} (XLA's CPU pool single-threaded)"
+    return None, (f"XLA's default CPU pool ({cores} threads, one per core; XLA has no "
+                  "thread-count setting)")
 
 
 class JaxContender:
@@ -173,11 +197,14 @@ class JaxContender:
         self.jnp = jnp
         if self.jit:
             if lr not in _JAX_JIT:  # one compiled function per lr, shared across instances
-                _JAX_JIT[lr] = jax.jit(_jax_update(lr))
+                # Donating the old parameters lets XLA write the new ones into their
+                # buffers, as a JAX training loop does (``layers = update(layers, ...)``).
+                _JAX_JIT[lr] = jax.jit(_jax_update(lr), donate_argnums=0)
             self.update = _JAX_JIT[lr]
         else:
             self.update = _jax_update(lr)
-        self.layers = [(jnp.asarray(W), jnp.asarray(b)) for W, b in params]
+        # Copies: a donated buffer must never be the caller's numpy memory.
+        self.layers = [(jnp.array(W, copy=True), jnp.array(b, copy=True)) for W, b in params]
 
     def prepare(self, X: np.ndarray, y: np.ndarray) -> Tuple[Any, ...]:
         return self.jnp.asarray(X), self.jnp.asarray(y.astype(np.int64))
@@ -188,9 +215,18 @@ class JaxContender:
     def params(self) -> Params:
         return [(np.asarray(W).copy(), np.asarray(b).copy()) for W, b in self.layers]
 
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        a = self.jnp.asarray(X)
+        for i, (W, b) in enumerate(self.layers):
+            a = a @ W + b
+            if i < len(self.layers) - 1:
+                a = self.jax.nn.relu(a)
+        return np.asarray(a.argmax(axis=1))
+
 
 class JaxJitContender(JaxContender):
-    """JAX with the whole step (gradient and update) under ``jax.jit``."""
+    """JAX with the whole step (forward, gradient and SGD update) in one ``jax.jit``, the
+    old parameters donated to the new ones."""
 
     name = "jax (jit)"
     jit = True
@@ -224,8 +260,8 @@ def available(threads: int, full: bool = True,
         try:
             importlib.import_module(module)
         except Exception as e:  # ImportError, or a broken install that fails on import
-            notes.append(f"{adapter.name} skipped: `import {module}` failed "
-                         f"({type(e).__name__}: {e}).")
+            notes.append(f"{adapter.name} skipped: `import {module}` failed in "
+                         f"{sys.executable} ({type(e).__name__}: {e}).")
             continue
         if not full and getattr(adapter, "full_only", False):
             notes.append(f"{adapter.name} runs in full mode only (slow to set up).")

@@ -6,10 +6,14 @@
 
 ``mlp_step.run`` starts it in a fresh interpreter once tensorgrad, the reference and the
 GEMM floor have been timed, so that PyTorch and JAX (whose thread pools slow numpy's BLAS
-down for the whole process once loaded) never share a process with those measurements. It
-times the frameworks that import, with the numpy reference and the floor timed again beside
-them (see ``mlp_step.measure_frameworks``), and writes the result rows, notes and the BLAS
-seen here as JSON to ``--json-out``. Progress goes to stderr.
+down for the whole process once loaded) never share a process with those measurements.
+That interpreter is the main one's, or the one given by ``run.py --frameworks-python``
+(an environment with the frameworks installed; it needs numpy, and finds ``benchmarks``
+and ``tensorgrad`` through PYTHONPATH). It times the frameworks that import, with the
+numpy reference and the floor timed again beside them (see
+``mlp_step.measure_frameworks``), and writes the result rows, notes, the BLAS seen here,
+this interpreter with the frameworks' versions, and JAX's thread setting as JSON to
+``--json-out``. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -37,6 +41,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     # Same BLAS threads as the main process; read by BLAS when numpy first loads it.
     for var in _THREAD_VARS:
         os.environ[var] = str(args.threads)
+    from benchmarks.frameworks import jax_thread_flags, versions
+
+    # XLA reads its flags when JAX first starts its CPU backend, later than this.
+    xla_flags, jax_threads = jax_thread_flags(args.threads, dict(os.environ))
+    if xla_flags is not None:
+        os.environ["XLA_FLAGS"] = xla_flags
+
+    import numpy as np
 
     from benchmarks.common import MODES
     from benchmarks.mlp_step import measure_frameworks
@@ -45,6 +57,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     modules = args.modules.split(",") if args.modules else None
     data = measure_frameworks(MODES[args.mode], args.dtypes.split(","),
                               [int(b) for b in args.batches.split(",")], args.threads, modules)
+    data["interpreter"] = {"executable": sys.executable, "python": sys.version.split()[0],
+                           "numpy": np.__version__, "versions": versions()}
+    data["jax_threads"] = jax_threads
     args.json_out.write_text(json.dumps(jsonable(data)))
     return 0
 

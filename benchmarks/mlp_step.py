@@ -248,8 +248,10 @@ def measure_frameworks(mode: Mode, dtypes: Sequence[str], batches: Sequence[int]
 
 
 def _frameworks_in_subprocess(mode: Mode, dtypes: Sequence[str], batches: Sequence[int],
-                              threads: int, modules: Sequence[str]) -> Dict[str, Any]:
-    """Run :func:`measure_frameworks` in a fresh interpreter and return what it measured.
+                              threads: int, modules: Sequence[str],
+                              python: Optional[str] = None) -> Dict[str, Any]:
+    """Run :func:`measure_frameworks` in a fresh interpreter (``python``, default this one's)
+    and return what it measured.
 
     The frameworks are never imported here: what they load and start stays in this process
     for good and may change how fast numpy runs in it, and with it every
@@ -257,7 +259,7 @@ def _frameworks_in_subprocess(mode: Mode, dtypes: Sequence[str], batches: Sequen
     Raises RuntimeError when the child fails."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "frameworks.json"
-        cmd = [sys.executable, "-m", "benchmarks.frameworks_worker", "--mode", mode.name,
+        cmd = [python or sys.executable, "-m", "benchmarks.frameworks_worker", "--mode", mode.name,
                "--dtypes", ",".join(dtypes), "--batches", ",".join(map(str, batches)),
                "--threads", str(threads), "--modules", ",".join(modules),
                "--json-out", str(out)]
@@ -284,18 +286,20 @@ def _frameworks_in_subprocess(mode: Mode, dtypes: Sequence[str], batches: Sequen
                                + "".join(tail)[-2000:])
         data: Dict[str, Any] = json.loads(out.read_text())
     data["seconds"] = time.perf_counter() - t0
-    data["command"] = " ".join(cmd[1:-2])  # without the temporary output path
+    data["command"] = " ".join(cmd[:-2])  # without the temporary output path
     return data
 
 
 def run(mode: Mode, dtypes: Sequence[str], batches: Sequence[int] = BATCHES,
         frameworks: bool = True, threads: int = 2,
-        framework_modules: Optional[Sequence[str]] = None) -> Section:
+        framework_modules: Optional[Sequence[str]] = None,
+        frameworks_python: Optional[str] = None) -> Section:
     """Time every contender at every batch size and dtype; see the module docstring.
 
     tensorgrad, the reference and the floor are timed in this process. With ``frameworks``,
     the optional frameworks (those of ``framework_modules``, module names, default all)
-    are timed afterwards in a fresh subprocess, never imported here."""
+    are timed afterwards in a fresh subprocess, never imported here; it runs
+    ``frameworks_python`` (an interpreter whose environment has them) or this interpreter."""
     t_start = time.perf_counter()
     factories, notes = C.core_factories()
     results, floor_choices = _measure(factories, mode, dtypes, batches, notes, MAIN_PROCESS)
@@ -309,19 +313,28 @@ def run(mode: Mode, dtypes: Sequence[str], batches: Sequence[int] = BATCHES,
 
         wanted = list(dict.fromkeys(m for _, m in OPTIONAL
                                     if framework_modules is None or m in framework_modules))
-        # find_spec locates a package without importing it
-        present = [m for m in wanted if importlib.util.find_spec(m) is not None]
-        notes += [f"{m} skipped: not installed." for m in wanted if m not in present]
+        if frameworks_python:
+            present = wanted  # only that interpreter can tell; it notes what fails to import
+        else:
+            # find_spec locates a package without importing it
+            present = [m for m in wanted if importlib.util.find_spec(m) is not None]
+            notes += [f"{m} skipped: not installed for {sys.executable} (--frameworks-python "
+                      "names an interpreter that has it)." for m in wanted if m not in present]
         if present:
-            log(f"  mlp_step: optional frameworks ({', '.join(present)}) in a fresh process")
+            log(f"  mlp_step: optional frameworks ({', '.join(present)}) in a fresh process "
+                f"({frameworks_python or sys.executable})")
             try:
-                fw_data = _frameworks_in_subprocess(mode, dtypes, batches, threads, present)
+                fw_data = _frameworks_in_subprocess(mode, dtypes, batches, threads, present,
+                                                    frameworks_python)
             except Exception as e:  # the frameworks are optional: report, keep our figures
                 notes.append(f"optional frameworks failed in their own process: {e}")
             else:
-                results += fw_data.pop("results")
+                fw_rows = fw_data.pop("results")
+                results += fw_rows
                 notes += fw_data.pop("notes")
-                notes.append(FW_NOTE)
+                if fw_rows:
+                    notes.append(FW_NOTE)
+                notes.append(_interpreter_note(fw_data))
     for r in results:
         if r["agrees_with_reference"] is False:
             notes.append(f"{r['contender']} ({r['dtype']}, batch {r['batch']}): its update "
@@ -341,8 +354,10 @@ def run(mode: Mode, dtypes: Sequence[str], batches: Sequence[int] = BATCHES,
         markdown="",
         notes=notes,
     )
-    section.targets = _targets(results, dtypes, batches)
-    section.markdown = _markdown(results, dtypes, batches)
+    jax_wanted = frameworks and (framework_modules is None or "jax" in framework_modules)
+    versus, table, section.summary = _versus_jax(results, batches, jax_wanted)
+    section.targets = _targets(results, dtypes, batches) + versus
+    section.markdown = "\n\n".join(filter(None, [table, _markdown(results, dtypes, batches)]))
     section.seconds = time.perf_counter() - t_start
     return section
 
@@ -383,6 +398,82 @@ def _targets(results: List[Dict[str, Any]], dtypes: Sequence[str],
                           and row["agrees_with_reference"] is not False,
                           score=None if x is None else x / goal))
     return out
+
+
+JAX_JIT = "jax (jit)"
+
+
+def _row(results: List[Dict[str, Any]], batch: int, contender: str,
+         process: str) -> Optional[Dict[str, Any]]:
+    """The float32 result row of ``contender`` timed in ``process`` at ``batch``, if any."""
+    return next((r for r in results if r["batch"] == batch and r["dtype"] == "float32"
+                 and r["contender"] == contender
+                 and r.get("process", MAIN_PROCESS) == process), None)
+
+
+def _versus_jax(results: List[Dict[str, Any]], batches: Sequence[int], jax_wanted: bool
+                ) -> Tuple[List[Target], str, List[str]]:
+    """Issue 11's "compiled ahead of JAX jit at every batch size in the same run", float32:
+    per batch, tg.compile's ratio to this process's reference beside JAX jit's ratio to the
+    frameworks' process's reference. Returns the targets, a markdown table and lines for
+    the terminal summary (none of them when there is no compiled row; one target "not
+    judged" when JAX was asked for but not timed)."""
+    pairs = [(b, _row(results, b, COMPILED, MAIN_PROCESS), _row(results, b, JAX_JIT, FW_PROCESS))
+             for b in batches]
+    pairs = [(b, c, j) for b, c, j in pairs if c is not None]
+    if not pairs:
+        return [], "", []
+    if all(j is None for _, _, j in pairs):
+        if not jax_wanted:
+            return [], "", []
+        target = Target("MLP step, compiled ahead of JAX jit", "tg.compile ratio < JAX jit's",
+                        "JAX jit not timed", None,
+                        "JAX did not import: see the notes; --frameworks-python PYTHON names "
+                        "an interpreter that has it")
+        return [target], "", []
+    targets, rows = [], []
+    lines = ["tg.compile vs JAX jit, float32 (each a ratio to its own process's numpy "
+             "reference; lower is faster):"]
+    for b, c, j in pairs:
+        assert c is not None
+        x = c["ratio_vs_reference"]
+        y = None if j is None else j["ratio_vs_reference"]
+        ok = (x is not None and y is not None and x < y
+              and c["agrees_with_reference"] is not False
+              and j is not None and j["agrees_with_reference"] is not False)
+        verdict = "n/a" if y is None else "ahead" if ok else "NOT ahead"
+        value = f"tg.compile {fmt_ratio(x)} vs JAX jit {fmt_ratio(y)} reference"
+        targets.append(Target(f"MLP step, batch {b}, compiled ahead of JAX jit",
+                              "tg.compile ratio < JAX jit's", value,
+                              None if y is None else ok,
+                              score=None if x is None or not y else x / y))
+        jt = None if j is None else Timing(j["median"], j["min"], j["max"], j["number"],
+                                           j["repeat"])
+        ct = Timing(c["median"], c["min"], c["max"], c["number"], c["repeat"])
+        rows.append([str(b), f"{fmt_timing(ct)}<br>{fmt_ratio(x)} ref",
+                     f"{fmt_timing(jt)}<br>{fmt_ratio(y)} ref †",
+                     f"<= {COMPILED_GOALS[b]:.2f}x" if b in COMPILED_GOALS else "",
+                     verdict])
+        lines.append(f"  batch {b:>4}: tg.compile {fmt_ratio(x):>6}   JAX jit {fmt_ratio(y):>6}"
+                     f"   {verdict}")
+    table = ("**tg.compile against JAX jit, float32** — issue 11: the compiled step ahead of "
+             "JAX jit at every batch size in the same run. Each ratio is to the numpy "
+             "reference of the contender's own process (JAX's is the frameworks' process, †).\n\n"
+             + md_table(["batch", "tg.compile", "jax (jit) †", "compiled goal", "compiled vs jit"],
+                        rows))
+    return targets, table, lines
+
+
+def _interpreter_note(fw_data: Dict[str, Any]) -> str:
+    """Which interpreter timed the frameworks, with what, and JAX's threads."""
+    interp = fw_data.get("interpreter") or {}
+    versions = ", ".join(f"{k} {v}" for k, v in sorted((interp.get("versions") or {}).items()))
+    text = (f"The frameworks' process ran {interp.get('executable', '?')} (Python "
+            f"{interp.get('python', '?')}, numpy {interp.get('numpy', '?')}; "
+            f"{versions or 'no optional package'})")
+    if any(name.startswith("jax") for name in fw_data.get("ran", [])):
+        text += f"; JAX's threads: {fw_data.get('jax_threads', '?')}"
+    return text + "."
 
 
 def label(row: Dict[str, Any]) -> str:

@@ -79,6 +79,9 @@ def summary(sections: List[Section], meta: Dict[str, Any], out: str) -> str:
     if met:
         lines += ["", f"Met ({len(met)}):"]
         lines += textwrap.wrap("; ".join(met), 112, initial_indent="  ", subsequent_indent="  ")
+    for s in sections:
+        if s.summary:
+            lines += [""] + s.summary
     failed = [s.name for s in sections if s.title.endswith("FAILED")]
     if failed:
         lines += ["", f"FAILED: {', '.join(failed)} (traceback above)"]

@@ -12,22 +12,26 @@ measured value, and the names of those met; the full tables are in results.md.
 
 Benchmarks: mlp_step, per_op, depth, memory, training, cnn_step (see each module's docstring).
 The optional frameworks (PyTorch, MyGrad, HIPS autograd, JAX) are never imported into this
-process: mlp_step times them in a fresh subprocess of their own (frameworks_worker.py).
+process: mlp_step times them in a fresh subprocess of their own (frameworks_worker.py), run
+by this interpreter or by ``--frameworks-python PYTHON`` (e.g. a venv that has JAX).
 
 Threads: every contender gets the same number (``--threads``, default 2). The BLAS that
 numpy loads (shared by numpy, tensorgrad, the reference, MyGrad and HIPS autograd) reads
 OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS when it loads, so they are set
 here before numpy is imported; PyTorch gets ``torch.set_num_threads``; JAX keeps XLA's own
-CPU thread pool (it has no runtime setting). Without ``--threads`` a value already in the
-environment is respected. Nothing else about BLAS (e.g. OPENBLAS_CORETYPE) is touched; the
-BLAS in use, its thread count and those variables are recorded in results.json (the
-frameworks' process records its own BLAS view under mlp_step.frameworks_process).
+CPU thread pool (one thread per core; XLA has no thread-count setting) except that with
+one thread XLA_FLAGS=--xla_cpu_multi_thread_eigen=false turns its multi-threading off.
+Without ``--threads`` a value already in the environment is respected. Nothing else about
+BLAS (e.g. OPENBLAS_CORETYPE) is touched; the BLAS in use, its thread count and those
+variables are recorded in results.json (the frameworks' process records its own BLAS view,
+interpreter and versions under mlp_step.frameworks_process).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -78,6 +82,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     fw.add_argument("--frameworks", metavar="MODULES",
                     help=f"only these optional frameworks, by module (comma-separated): "
                          f"{', '.join(FRAMEWORKS)}; default all that are installed")
+    p.add_argument("--frameworks-python", metavar="PYTHON",
+                   help="the interpreter that times the optional frameworks (one whose "
+                        "environment has them and numpy, e.g. a venv with jax); default: "
+                        "this one")
     p.add_argument("--no-plot", action="store_true", help="do not draw results.png")
     args = p.parse_args(argv)
     only = [n.strip() for item in (args.only or []) for n in item.split(",") if n.strip()]
@@ -93,6 +101,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         if bad or not chosen:
             p.error(f"--frameworks takes some of {', '.join(FRAMEWORKS)}")
         args.frameworks = chosen
+    if args.frameworks_python is not None:
+        if args.no_frameworks:
+            p.error("--frameworks-python has nothing to run with --no-frameworks")
+        found = shutil.which(args.frameworks_python)
+        if found is None:
+            p.error(f"--frameworks-python {args.frameworks_python}: no such executable")
+        # Absolute but not resolved: a venv's python is a symlink that only works by its name.
+        args.frameworks_python = os.path.abspath(found)
     if args.threads is not None and args.threads < 1:
         p.error("--threads must be at least 1")
     return args
@@ -136,7 +152,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         "mlp_step": lambda: mlp_step.run(mode, dtypes,
                                          batches=(1, 32) if tiny else mlp_step.BATCHES,
                                          frameworks=not args.no_frameworks, threads=threads,
-                                         framework_modules=args.frameworks),
+                                         framework_modules=args.frameworks,
+                                         frameworks_python=args.frameworks_python),
         "per_op": lambda: per_op.run(mode, dtypes, n_ops=100 if tiny else per_op.N_OPS),
         "depth": lambda: depth.run(mode, dtypes, depth=1000 if tiny else depth.DEPTH,
                                    deep=depth.DEEP if mode.name == "full" else 0),
@@ -178,7 +195,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                     seconds=time.perf_counter() - t))
         log(f"[{name}] done in {time.perf_counter() - t:.1f} s")
 
-    from benchmarks.frameworks import versions
+    from benchmarks.frameworks import jax_thread_flags, versions
 
     meta = {
         "mode": mode.name,
@@ -190,7 +207,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                    "warmup_calls": mode.warmup, "clock": "time.perf_counter",
                    "statistic": "median (min, max) of per-call time over timed blocks"},
         "threads_how": f"{'/'.join(_THREAD_VARS)}={threads} before numpy loads; "
-                       f"torch.set_num_threads({threads}); JAX: XLA default pool",
+                       f"torch.set_num_threads({threads}); "
+                       f"JAX: {jax_thread_flags(threads, dict(os.environ))[1]}",
         "thread_env_before_runner": preset,
         "environment": env,
         "load_average_before": load_before,

@@ -205,7 +205,7 @@ def test_main_process_never_imports_the_frameworks(tmp_path: Path) -> None:
     md = (tmp_path / "results.md").read_text()
     if not installed:
         assert section["frameworks_process"] is None
-        assert "mygrad skipped: not installed." in section["notes"]
+        assert any(n.startswith("mygrad skipped: not installed") for n in section["notes"])
         return
     fw = [r for r in rows if r["process"] == "frameworks"]
     # The reference is timed again beside the frameworks, and their ratios are to it.
@@ -221,6 +221,81 @@ def test_main_process_never_imports_the_frameworks(tmp_path: Path) -> None:
     assert "numpy reference †" in md and "GEMM floor †" in md
     assert sorted(section["frameworks_process"]["ran"]) == sorted(
         {"mygrad": "mygrad", "autograd": "hips autograd"}[m] for m in installed)
+
+
+def test_frameworks_python_option_checks_the_interpreter() -> None:
+    assert parse_args([]).frameworks_python is None
+    assert parse_args(["--frameworks-python", sys.executable]).frameworks_python == \
+        os.path.abspath(sys.executable)
+    for bad in (["--frameworks-python", "/no/such/python"],
+                ["--frameworks-python", sys.executable, "--no-frameworks"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="the stand-in interpreter is a shell script")
+def test_frameworks_run_in_the_given_interpreter_and_a_missing_one_is_noted(
+        tmp_path: Path) -> None:
+    """--frameworks-python: the worker is started by that interpreter, in this checkout with
+    it on PYTHONPATH, and a framework it cannot import is a note and a target not judged."""
+    # A package named jax that fails to import, so the framework is missing whatever is
+    # installed here; the stand-in interpreter logs how it was started, then runs Python.
+    (tmp_path / "block" / "jax").mkdir(parents=True)
+    (tmp_path / "block" / "jax" / "__init__.py").write_text(
+        "raise ImportError('jax is blocked in this test')\n")
+    log_file = tmp_path / "started.txt"
+    fake = tmp_path / "fake-python"
+    fake.write_text(f'#!/bin/sh\necho "$PWD" > "{log_file}"\necho "$PYTHONPATH" >> "{log_file}"\n'
+                    f'echo "$@" >> "{log_file}"\n'
+                    f'PYTHONPATH="{tmp_path / "block"}:$PYTHONPATH" exec "{sys.executable}" "$@"\n')
+    fake.chmod(0o755)
+    section = mlp_step.run(common.MODES["tiny"], ["float32"], batches=(1,),
+                           framework_modules=["jax"],
+                           frameworks_python=str(fake))
+    cwd, pythonpath, args = log_file.read_text().splitlines()
+    assert Path(cwd) == ROOT and str(ROOT) in pythonpath.split(os.pathsep)
+    assert args.startswith("-m benchmarks.frameworks_worker") and "--modules jax" in args
+    assert any(n.startswith("jax (jit) skipped: `import jax` failed in") and "blocked" in n
+               for n in section.notes), section.notes
+    assert {r["process"] for r in section.data["results"]} == {"main"}
+    assert section.data["frameworks_process"]["ran"] == []
+    versus = [t for t in section.targets if "JAX jit" in t.name]
+    assert [(t.name, t.met) for t in versus] == [("MLP step, compiled ahead of JAX jit", None)]
+
+
+def test_compiled_and_jax_jit_side_by_side() -> None:
+    def row(contender: str, process: str, batch: int, rel: float) -> dict:
+        return {"dtype": "float32", "batch": batch, "contender": contender, "process": process,
+                "median": rel * 1e-3, "min": rel * 1e-3, "max": rel * 1e-3, "number": 1,
+                "repeat": 3, "ratio_vs_reference": rel, "ratio_vs_floor": 2.0,
+                "agrees_with_reference": True}
+
+    rows = [row("tensorgrad.compile", "main", 1, 0.5), row("jax (jit)", "frameworks", 1, 0.9),
+            row("tensorgrad.compile", "main", 32, 1.0), row("jax (jit)", "frameworks", 32, 0.8),
+            # a compiled row from the frameworks' process never judges (nor a JAX row here)
+            row("tensorgrad.compile", "frameworks", 256, 0.1),
+            row("jax (jit)", "main", 256, 9.0)]
+    targets, table, lines = mlp_step._versus_jax(rows, [1, 32, 256], jax_wanted=True)
+    assert [(t.name, t.met, t.value) for t in targets] == [
+        ("MLP step, batch 1, compiled ahead of JAX jit", True,
+         "tg.compile 0.50x vs JAX jit 0.90x reference"),
+        ("MLP step, batch 32, compiled ahead of JAX jit", False,
+         "tg.compile 1.00x vs JAX jit 0.80x reference")]
+    assert "| 1 | 500 us (500 us .. 500 us)<br>0.50x ref |" in table and "NOT ahead" in table
+    assert lines[1].split() == ["batch", "1:", "tg.compile", "0.50x", "JAX", "jit", "0.90x",
+                                "ahead"]
+    assert mlp_step._versus_jax(rows[2:3], [32], jax_wanted=False) == ([], "", [])
+    assert mlp_step._versus_jax(rows[3:4], [32], jax_wanted=True) == ([], "", [])
+
+
+def test_jax_thread_flags() -> None:
+    from benchmarks.frameworks import XLA_ONE_THREAD, jax_thread_flags
+
+    assert jax_thread_flags(1, {})[0] == XLA_ONE_THREAD == "--xla_cpu_multi_thread_eigen=false"
+    flags, how = jax_thread_flags(2, {})
+    assert flags is None and "default" in how
+    assert jax_thread_flags(1, {"XLA_FLAGS": "--x"}) == ("--x",
+                                                          "XLA_FLAGS='--x' as set by the user")
 
 
 def test_a_failing_frameworks_process_keeps_the_main_figures(
