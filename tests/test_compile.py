@@ -113,6 +113,26 @@ def test_batch_size_change_retraces_and_stays_correct():
     assert_same(m1, m2, 1e-12)
 
 
+def test_the_fast_entry_checks_argument_kinds_shapes_dtypes_and_grad_mode():
+    """The entry of the last signature is tried first: any other signature must miss it."""
+    m1, m2 = mlp(np.float64), mlp(np.float64)
+    s1 = step_fn(m1, tg.optim.SGD(m1.parameters(), lr=0.1))
+    s2 = tg.compile(step_fn(m2, tg.optim.SGD(m2.parameters(), lr=0.1)))
+    (x, y), (x7, y7) = batches(np.float64, 1, 5)[0], batches(np.float64, 1, 7)[0]
+    calls = [(tg.tensor(x), tg.tensor(y)), (x, y), (tg.tensor(x7), tg.tensor(y7)),
+             (tg.tensor(x), tg.tensor(y)), (tg.tensor(x), y), (x, y.astype(np.int32))]
+    for a, b in calls * 2:
+        np.testing.assert_allclose(float(s2(a, b)), float(s1(a, b)), rtol=1e-12)
+    assert len(s2.programs) == 5  # the two calls with plain x and y share one
+    assert_same(m1, m2, 1e-12)
+    with tg.no_grad():  # another grad mode: a trace of its own, nothing backpropagated
+        m2.zero_grad()
+        with pytest.raises(RuntimeError):
+            s2(tg.tensor(x), tg.tensor(y))  # backward() under no_grad, as eager
+    with pytest.raises(TypeError):
+        s2(tg.tensor(x))
+
+
 def test_source_names_parameters_and_gradients():
     model = mlp(np.float32)
     step = tg.compile(step_fn(model, tg.optim.SGD(model.parameters(), lr=0.1)))
@@ -398,7 +418,7 @@ def test_attention_and_gradient_clipping_match_eager():
 # ------------------------------------------------------------ the generated optimizer update
 def written_out(step):
     """The optimizer's update is generated numpy code, not a call of opt.step()."""
-    return "\n    opt.step()\n" not in step.source and "_note_write(" in step.source
+    return "\n    opt.step()\n" not in step.source and "_note_writes(" in step.source
 
 
 @pytest.mark.parametrize("make", [

@@ -77,6 +77,21 @@ def note_write(a: np.ndarray, recorded: bool = False) -> int:
     return stamp
 
 
+def note_writes(arrays: tuple) -> None:
+    """`note_write` for each of `arrays`, written together (an optimizer's update of its
+    parameters): one stamp for all, as no recorded op can fall between them."""
+    global last_write
+    stamp = last_write = next(_op._counter)
+    for a in arrays:
+        k = id(a if a.base is None else root(a))
+        s = _storages.get(k)
+        if s is None:
+            s = _storages[k] = _Storage(weakref.ref(root(a), _forget(k)))
+        s.version += 1
+        s.last = stamp
+        s.stamps.append(stamp)
+
+
 def _forget(k: int) -> Any:
     return lambda _: _storages.pop(k, None)
 

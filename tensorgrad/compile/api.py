@@ -1,6 +1,7 @@
 """`tg.compile`: trace a step once per signature, then replay the numpy program it generated."""
 from __future__ import annotations
 
+import builtins
 import functools
 import inspect
 from typing import Any, Callable, Optional
@@ -26,9 +27,19 @@ class Compiled:
         self._cache: dict[tuple, list[_Entry]] = {}
         self.programs: list[Program] = []
         self.source: Optional[str] = None
+        # The entry of the signature called last, as one generated function that checks the
+        # arguments and the guard, runs the program and wraps its results (or returns _MISS):
+        # the usual training loop calls one signature over and over.
+        self._enter: Optional[Callable[..., Any]] = None
+        self._enter_n = -1
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        enter = self._enter
+        if enter is not None and len(args) == self._enter_n and not kwargs:
+            out = enter(*args)
+            if out is not _MISS:
+                return out
         arrays = []
         sig: list = []
         for a in args:
@@ -45,12 +56,14 @@ class Compiled:
                if kwargs else (), grad_mode.is_grad_enabled())
         for entry in self._cache.get(key, ()):
             if entry.guard():
+                self._enter, self._enter_n = entry.enter, len(args)
                 return _build(entry.template, entry.fn(*arrays))
         if _trace.ACTIVE is not None:
             raise RuntimeError("tg.compile: a compiled function called inside another one "
                                "while it is traced; compile the outer one only")
         entry, result = self._trace(args, kwargs)
         self._cache.setdefault(key, []).append(entry)
+        self._enter, self._enter_n = entry.enter, len(args)
         return result
 
     def _trace(self, args: tuple, kwargs: dict) -> tuple[_Entry, Any]:
@@ -88,16 +101,65 @@ class Compiled:
             v.value = v.ref = None
         self.programs.append(prog)
         self.source = prog.source
-        return _Entry(prog.fn, prog.scope["guard"], template), first
+        entry = _Entry(prog.fn, prog.scope["guard"], template)
+        entry.enter = _entry_function(args, kwargs, entry, grad_mode.is_grad_enabled())
+        return entry, first
 
 
 class _Entry:
-    __slots__ = ("fn", "guard", "template")
+    __slots__ = ("fn", "guard", "template", "enter")
 
     def __init__(self, fn: Callable[..., Any], guard: Callable[[], bool], template: Any) -> None:
         self.fn = fn
         self.guard = guard
         self.template = template
+        self.enter: Optional[Callable[..., Any]] = None
+
+
+_MISS = object()  # what an entry function returns when its signature or guard does not hold
+
+
+def _entry_function(args: tuple, kwargs: dict, entry: _Entry, grad: bool) -> Any:
+    """``enter(*args)``: the whole of a cache hit for this signature in one generated
+    function (argument types, shapes and dtypes, grad mode, the guard, the program, the
+    results), or None when the arguments are not all arrays and Tensors."""
+    if kwargs or not all(isinstance(a, (Tensor, np.ndarray)) for a in args):
+        return None
+    names = [f"a{i}" for i in range(len(args))]
+    scope: dict[str, Any] = {"_Tensor": Tensor, "_ndarray": np.ndarray, "_MISS": _MISS,
+                             "_grad_enabled": grad_mode.is_enabled, "_guard": entry.guard,
+                             "_run": entry.fn, "_const": _const, "_build": _build,
+                             "_template": entry.template}
+    kinds, checks = [], []
+    for i, (n, a) in enumerate(zip(names, args)):
+        kinds.append(f"isinstance({n}, {'_Tensor' if isinstance(a, Tensor) else '_ndarray'})")
+        d = a.data if isinstance(a, Tensor) else a
+        scope[f"_s{i}"], scope[f"_d{i}"] = d.shape, d.dtype
+        checks.append(f"{n}_.shape == _s{i} and {n}_.dtype == _d{i}")
+    unwrap = "".join(f"        {n}_ = {n}{'.data' if isinstance(a, Tensor) else ''}\n"
+                     for n, a in zip(names, args))
+    kind, what = entry.template
+    result = "_const(r[0])" if (kind, what) == ("tensor", 0) and \
+        len(_flat_results(entry.template)) == 1 else "_build(_template, r)"
+    mode = "_grad_enabled()" if grad else "not _grad_enabled()"
+    src = (f"def enter({', '.join(names)}):\n"
+           f"    if {' and '.join([mode] + kinds)}:\n" + unwrap +
+           f"        if {' and '.join(checks + ['_guard()'])}:\n"
+           f"            r = _run({''.join(f'{n}_, ' for n in names)})\n"
+           f"            return {result}\n"
+           "    return _MISS\n")
+    exec(builtins.compile(src, "<tg.compile entry>", "exec"), scope)
+    return scope["enter"]
+
+
+def _flat_results(tpl: Any) -> list:
+    kind, what = tpl
+    if kind in ("tensor", "array"):
+        return [what]
+    if kind == "value":
+        return []
+    items = what.values() if kind is dict else what
+    return [r for t in items for r in _flat_results(t)]
 
 
 def compile(fn: Callable[..., Any]) -> Compiled:

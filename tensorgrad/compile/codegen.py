@@ -32,12 +32,12 @@ class Program:
 
 def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[str],
              name: str = "step") -> Program:
-    stmts = _live(tr, results)
+    stmts = _drop_overwritten_slots(_live(tr, results))
     stmts = _fold_creations(tr, stmts, results)
     stmts = _elide_copies(stmts, results)
     buffers = _plan_buffers(tr, stmts, results)
     names = _Namer()
-    scope: dict[str, Any] = {"np": np, "math": math, "_note_write": versions.note_write}
+    scope: dict[str, Any] = {"np": np, "math": math, "_note_writes": versions.note_writes}
     for i, o in enumerate(tr.objects):
         scope[names.obj(i, tr.object_names[i] or tr.names.get(id(o)) or "obj")] = o
         scope[f"_o{i}"] = o
@@ -97,6 +97,25 @@ def _live(tr: Trace, results: list[Var]) -> list[Stmt]:
                 needed.add(w.id)
     keep.reverse()
     return keep
+
+
+def _drop_overwritten_slots(stmts: list[Stmt]) -> list[Stmt]:
+    """``p.grad = None`` (zero_grad) that backward's ``p.grad = g`` overwrites before
+    anything reads the slot: only the last store is made. Host calls (an optimizer or
+    clipping run as itself) read slots, so a store before one is kept."""
+    pending: dict[tuple, int] = {}  # (object, slot) -> index of a store nothing read yet
+    dead: set = set()
+    for i, s in enumerate(stmts):
+        if s.kind == "read":
+            pending.pop(tuple(s.args), None)
+        elif s.kind == "host" and s.fn == "setslot":
+            key = (s.args[0], s.args[1])
+            if key in pending:
+                dead.add(pending[key])
+            pending[key] = i
+        elif s.kind == "host":
+            pending.clear()
+    return [s for i, s in enumerate(stmts) if i not in dead]
 
 
 def _written(stmts: list[Stmt]) -> set:
@@ -254,7 +273,7 @@ def _owned_result(v: Var, buffers: dict) -> bool:
 # ------------------------------------------------------------------------------ emission
 class _Namer:
     def __init__(self) -> None:
-        self.taken: set = set(keyword.kwlist) | {"np", "guard", "step", "math", "_note_write"}
+        self.taken: set = set(keyword.kwlist) | {"np", "guard", "step", "math", "_note_writes"}
         self.vars: dict[int, str] = {}
         self.count: dict[str, int] = {}
 

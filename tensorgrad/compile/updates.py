@@ -89,6 +89,7 @@ def emit(opt: Any, k: int, groups: tuple, names: Namers, pname: Callable[[int], 
     head: list[str] = []
     body: list[str] = []
     stateful = False
+    written: list[str] = []
     for gi, entries in groups:
         group = opt.param_groups[gi]
         g = f"{o}.param_groups[{gi}]"
@@ -205,7 +206,9 @@ def emit(opt: Any, k: int, groups: tuple, names: Namers, pname: Callable[[int], 
                 body.append(f"np.divide({m}, {s0}, out={s0})")
                 body.append(f"np.multiply({s0}, {lr} / (1.0 - {b1}**{t}), out={s0})")
                 body.append(f"{w} -= {s0}")
-            body.append(f"_note_write({w})")
+            written.append(w)
+    if written:
+        body.append(f"_note_writes(({', '.join(written)}{',' if len(written) == 1 else ''}))")
     lines = [f"# {o}.step(), written out: hyperparameters and state read at every call"]
     if stateful:
         # state missing (cleared, or reloaded without it): the optimizer runs as itself
