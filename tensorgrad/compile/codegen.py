@@ -17,8 +17,12 @@ from .trace import Stmt, Trace, Var, _vars_in
 # Defaults numpy fills in when it hands a reduction to __array_ufunc__: left out of the source.
 _DEFAULT_KW = {"dtype": None, "keepdims": False, "where": True, "casting": "same_kind",
                "order": "K", "subok": True}
+# Arithmetic on 0-d values (a loss, a norm): Python's operators take numpy's scalar fast path,
+# a tenth of a ufunc call's cost, with the same result and type.
+_OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.divide: "/", np.power: "**"}
 # Statements that can write into a preallocated buffer of their result's shape and dtype.
 _BUFFERED = ("ufunc", "reduce", "astype")
+_BUFFERED_FUNCS = (np.einsum,)  # numpy functions with an out= of their result's shape
 
 
 class Program:
@@ -53,7 +57,10 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
     rets = []
     for v in results:
         expr = names.var(v)
-        rets.append(expr if _owned_result(v, buffers) else f"{expr}.copy()")
+        if v.shape == () and v.base is None:  # a 0-d result may be a numpy scalar here
+            rets.append(f"np.asarray({expr})")
+        else:
+            rets.append(expr if _owned_result(v, buffers) else f"{expr}.copy()")
     lines.append("return (" + "".join(r + ", " for r in rets) + ")")
     params = ", ".join(arg_names)
     src = f"def {name}({params}):\n" + "".join(f"    {ln}\n" for ln in lines)
@@ -151,6 +158,12 @@ def _fold_creations(tr: Trace, stmts: list[Stmt], results: list[Var]) -> list[St
             v.src = v.value
             v.base = None
             literal.add(v.id)
+            # named after what made it: "_ones", or after its first constant ("_arange")
+            used = _uses(s)
+            if s.kind == "create":
+                v.hint = getattr(s.fn, "__name__", "c")
+            elif used and v.hint in ("", "g", s.name):
+                v.hint = used[0].hint
             continue
         out.append(s)
     return out
@@ -232,7 +245,8 @@ def _plan_buffers(tr: Trace, stmts: list[Stmt], results: list[Var]) -> dict[int,
     for i, s in enumerate(stmts):
         for arr in release.pop(i - 1, ()):
             pool.setdefault((arr.shape, arr.dtype.str), []).append(arr)
-        if s.kind not in _BUFFERED or len(s.outs) != 1 or s.outs[0] is None:
+        if (s.kind not in _BUFFERED and not (s.kind == "func" and s.fn in _BUFFERED_FUNCS)) \
+                or len(s.outs) != 1 or s.outs[0] is None:
             continue
         if s.kind == "method" and s.fn not in ("astype",):
             continue
@@ -308,6 +322,7 @@ class _Emitter:
         self.scope = scope
         self.buffers = buffers
         self.consts: dict[str, Any] = {}
+        self.const_names: dict[tuple, str] = {}
         self.buf_names: dict[int, str] = {}
         self.objname: dict[int, str] = {}
         for name, o in scope.items():
@@ -324,7 +339,17 @@ class _Emitter:
     def fmt(self, x: Any) -> str:
         if isinstance(x, Var):
             if x.kind == "const" and x.id not in self.names.vars:
-                self.names.vars[x.id] = self.const(x.src, "c")
+                hint = x.hint if x.hint.isidentifier() and x.hint not in ("k", "g") else "c"
+                src = x.src
+                # equal small constants (a column of ones per layer, say) are one name
+                key = (src.shape, src.dtype.str, src.tobytes()) if \
+                    isinstance(src, np.ndarray) and src.size <= 4096 else None
+                name = self.const_names.get(key) if key is not None else None
+                if name is None:
+                    name = self.const(src, hint)
+                    if key is not None:
+                        self.const_names[key] = name
+                self.names.vars[x.id] = name
             return self.names.var(x)
         if x is None or isinstance(x, (bool, int, str)):
             return repr(x)
@@ -429,6 +454,11 @@ class _Emitter:
                 o = kw["out"]
                 o = o[0] if isinstance(o, tuple) and len(o) == 1 else o
                 out_kw = f"out={self.fmt(o)}"
+            op = _OPERATORS.get(s.fn) if s.kind == "ufunc" and not out_kw else None
+            if op and len(s.args) == 2 and len(outs) == 1 and outs[0] is not None and \
+                    outs[0].shape == () and not self.call_args((), kw) and \
+                    all(x.shape == () for x in _vars_in(s.args, [])):
+                return f"{target}{self.fmt(s.args[0])} {op} {self.fmt(s.args[1])}"
             a = self.call_args(s.args, kw)
             a = ", ".join(p for p in (a, out_kw) if p)
             fn = self.fn_name(s.fn)
@@ -439,6 +469,8 @@ class _Emitter:
             a = self.call_args(s.args, s.kwargs, drop_defaults=False)
             if "out" in s.kwargs and s.kwargs["out"] is not None:
                 a += f", out={self.fmt(s.kwargs['out'])}"
+            elif out_kw:
+                a += ", " + out_kw
             return f"{target}{self.fn_name(s.fn)}({a})"
         if s.kind == "create":
             a = self.call_args(s.args, s.kwargs, drop_defaults=False)

@@ -11,7 +11,7 @@ from .. import dtypes
 from ..autograd.op import Op, record, register
 from ..spellings import spellings
 from ..tensor import Tensor, _const, as_tensor
-from ._util import IndexOutOfRange, data, describe
+from ._util import IndexOutOfRange, data, describe, label, sum_axis
 from .elementwise import _sigmoid, sigmoid
 from .reduce import _logsumexp, log_softmax, softmax
 
@@ -37,7 +37,7 @@ def target_array(name: str, target: Any, dtype: Any = None) -> np.ndarray:
 def _scale(g: Any, reduction: str, n: int, per_row: bool) -> Any:
     """dL/d(loss_i) for each sample: g/N for 'mean', g for 'sum', g_i for 'none'."""
     if reduction == "mean":
-        return g * (1.0 / max(n, 1))
+        return label(g * (1.0 / max(n, 1)), "inv_n")
     if reduction == "none" and per_row:
         return g[..., None]
     return g
@@ -66,10 +66,11 @@ def _ce_logits(g: Any, ans: Any, z: Any, *y: Any, target: Any, reduction: str,
                saved: Any = None) -> Any:
     n = z.shape[0] if z.ndim == 2 else 1
     if saved is not None and not isinstance(z, Tensor):
-        e, s = saved  # exp(z - max) and its row sums, kept by the forward pass
+        e, s, flat = saved  # exp(z - max), its row sums, the targets' flat positions
         p = e / s
-        if z.ndim == 2:
-            p[np.arange(n), target] -= 1
+        if z.ndim == 2:  # p[rows, target] -= 1, with take/put: a third of fancy indexing's cost
+            pf = p.reshape(-1)
+            pf.put(flat, pf.take(flat) - 1)
         else:
             p[target] -= 1
         p *= _scale(g, reduction, n, True)
@@ -161,17 +162,19 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", *, weight: 
                          reduction)
     a = z.data
     # log softmax = shifted - log(s), with shifted = z - max(z) <= 0, so exp never overflows
-    shifted = a - a.max(axis=-1, keepdims=True)
+    shifted = label(a - a.max(axis=-1, keepdims=True), "shifted")
     e = np.exp(shifted)
-    s = e.sum(axis=-1, keepdims=True)
+    s = label(sum_axis(e, 1) if e.ndim == 2 else e.sum(axis=-1, keepdims=True), "sumexp")
     if t.dtype.kind in "iu":
         check_class_targets("cross_entropy", t, a.shape)
-        if a.ndim == 2:
-            loss = np.log(s[:, 0]) - shifted[np.arange(t.shape[0]), t]
+        if a.ndim == 2:  # shifted[rows, t] is shifted.flat[flat]
+            flat = label(np.arange(a.shape[0]) * a.shape[1] + t, "flat")
+            loss = np.log(s[:, 0]) - shifted.take(flat)
         else:
+            flat = t
             loss = np.log(s[0]) - shifted[t]
         return record(CROSS_ENTROPY, _reduce(loss, reduction), (z,),
-                      {"target": t, "reduction": reduction, "saved": (e, s)})
+                      {"target": t, "reduction": reduction, "saved": (e, s, flat)})
     y = target if isinstance(target, Tensor) else _const(t.astype(a.dtype))
     if y.shape != z.shape:
         raise ValueError(f"cross_entropy: probability targets of shape {y.shape} do not "
@@ -189,7 +192,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", *, weight: 
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":  # sum / n: ndarray.mean goes through a slow Python wrapper
-        return np.asarray(loss.sum() / max(loss.size, 1), dtype=loss.dtype)
+        return label(np.asarray(loss.sum() / max(loss.size, 1), dtype=loss.dtype), "loss")
     if reduction == "sum":
         return np.asarray(loss.sum(), dtype=loss.dtype)
     return loss
