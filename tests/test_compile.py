@@ -133,6 +133,17 @@ def test_the_fast_entry_checks_argument_kinds_shapes_dtypes_and_grad_mode():
         s2(tg.tensor(x))
 
 
+def test_an_argument_that_requires_grad_is_refused_before_anything_runs():
+    model = mlp(np.float64)
+    step = tg.compile(step_fn(model, tg.optim.SGD(model.parameters(), lr=0.1)))
+    before = [p.data.copy() for p in model.parameters()]
+    x, y = batches(np.float64, 1)[0]
+    with pytest.raises(RuntimeError, match="argument 'x' .* requires grad"):
+        step(tg.tensor(x, requires_grad=True), tg.tensor(y))
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+    step(tg.tensor(x, requires_grad=True).detach(), tg.tensor(y))  # the fix the message names
+
+
 def test_source_names_parameters_and_gradients():
     model = mlp(np.float32)
     step = tg.compile(step_fn(model, tg.optim.SGD(model.parameters(), lr=0.1)))

@@ -73,6 +73,12 @@ class Compiled:
         arg_names: list[str] = []
         names = _arg_names(self.fn, len(args))
         for i, a in enumerate(args):
+            if isinstance(a, Tensor) and a.requires_grad and grad_mode.is_grad_enabled():
+                raise RuntimeError(
+                    f"tg.compile: argument {names[i]!r} of {getattr(self.fn, '__name__', 'fn')} "
+                    f"(shape {a.shape}, {a.dtype}) requires grad: a compiled step does not set "
+                    "the .grad of its arguments. Pass x.detach() (or data without "
+                    "requires_grad), or keep the step that needs input gradients eager.")
             if isinstance(a, (Tensor, np.ndarray)):
                 arr = a.data if isinstance(a, Tensor) else a
                 v = tr.new_var(arr, "arg", names[i])
