@@ -338,3 +338,41 @@ def test_a_long_loop_of_in_place_changes_with_consumers_in_between():
     (acc.sum() + sum(s.sum() for s in side)).backward()
     expected = (1 + 150 * 0.01) + sum(2 * (1 + (i + 1) * 0.01) for i in range(0, 150, 10))
     np.testing.assert_allclose(x.grad, [expected, expected])
+
+
+@pytest.mark.parametrize("case", ["getitem", "getitem-tensor", "embedding", "gather",
+                                  "masked_fill", "where", "attention-mask", "class-weight"])
+def test_reusing_an_index_or_mask_array_after_forward_leaves_the_gradient_alone(case):
+    """Ops keep their own copy of the index arrays and masks backward reads: changing the
+    caller's array between forward and backward (a reused batch buffer) changes nothing."""
+    import tensorgrad.nn.functional as F
+
+    def run(mutate):
+        x = tg.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+        if case in ("getitem", "getitem-tensor"):
+            held = np.array([1, 0])
+            y = x[tg.tensor(held) if case == "getitem-tensor" else held] * tg.tensor([[1.0], [2.0]])
+            arr = held
+        elif case == "embedding":
+            arr = np.array([1, 1, 0])
+            y = F.embedding(arr, x) * tg.tensor(np.arange(9.0).reshape(3, 3))
+        elif case == "gather":
+            arr = np.array([[0], [2]])
+            y = tg.gather(x, 1, arr) * tg.tensor([[1.0], [3.0]])
+        elif case in ("masked_fill", "where"):
+            arr = np.array([[True, False, True], [False, False, True]])
+            y = x.masked_fill(arr, 0.0) if case == "masked_fill" else tg.where(arr, x * x, x)
+        elif case == "attention-mask":
+            arr = np.array([[True, False], [True, True]])
+            q = x[:, :2].reshape(1, 2, 2)
+            y = F.scaled_dot_product_attention(q, q, q, attn_mask=arr) * tg.tensor([[1.0, 2.0]])
+        else:
+            arr = np.array([1.0, 2.0, 3.0])
+            y = F.cross_entropy(x, np.array([0, 2]), weight=arr)
+        out = y.sum()
+        if mutate:
+            arr[...] = np.roll(arr, 1, axis=-1) if arr.dtype != bool else ~arr
+        out.backward()
+        return x.grad
+
+    np.testing.assert_array_equal(run(True), run(False))

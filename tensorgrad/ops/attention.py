@@ -63,7 +63,7 @@ def check_mask(name: str, mask: Any, scores_shape: tuple) -> Optional[np.ndarray
     """`mask` as a bool or float array that broadcasts to `scores_shape`, or None."""
     if mask is None:
         return None
-    m = np.asarray(data(mask))
+    m = np.array(data(mask))  # a copy, kept for backward: the caller may reuse theirs
     if m.dtype != np.bool_ and m.dtype.kind != "f":
         raise TypeError(f"{name}: attn_mask must be boolean (True: takes part) or floating "
                         f"(added to the scores), got dtype {m.dtype}")

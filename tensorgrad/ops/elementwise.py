@@ -286,7 +286,7 @@ def _where(a: Any, b: Any, cond: Any) -> Tensor:
 @register(WHERE, call=_where, numpy=np.where)
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """a where `cond` is true, else b (all three broadcast). `cond` is not differentiated."""
-    c = np.asarray(data(cond), dtype=bool)
+    c = np.array(data(cond), dtype=bool)  # a copy, kept for backward: the caller may reuse theirs
     a, b = pair(a, b, "where")
     try:
         out = np.where(c, a.data, b.data)

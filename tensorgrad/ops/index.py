@@ -23,8 +23,9 @@ __all__ = ["gather", "masked_fill"]
 
 
 def _int_array(name: str, what: str, v: Any) -> np.ndarray:
-    """`v` as an integer array; a TypeError naming `name` otherwise."""
-    a = np.asarray(data(v))
+    """`v` as an integer array of the op's own (a copy: the gradient must not change when the
+    caller later reuses their array); a TypeError naming `name` otherwise."""
+    a = np.array(data(v))
     if a.dtype.kind not in "iu":
         raise TypeError(f"{name}: {what} must be integers, got dtype {a.dtype} (shape "
                         f"{a.shape}); convert with .astype(np.int64)")
@@ -126,7 +127,7 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Tensor:
                 [-inf,   4.]])
     """
     x = as_tensor(x)
-    m = np.asarray(data(mask))
+    m = np.array(data(mask))  # a copy, kept for backward (see _int_array)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be boolean, got dtype {m.dtype} (shape "
                         f"{m.shape}); compare to get one, e.g. x > 0")

@@ -251,7 +251,7 @@ def _check_target_dtype(t: np.ndarray, shape: tuple) -> None:
 def _class_weights(name: str, weight: Any, shape: tuple, dtype: np.dtype) -> Any:
     if weight is None:
         return None
-    w = np.asarray(data(weight), dtype=dtype)
+    w = np.array(data(weight), dtype=dtype)  # a copy, kept for backward
     if w.shape != shape[-1:]:
         raise ValueError(f"{name}: weight of shape {w.shape} does not match the {shape[-1]} "
                          f"classes of input of shape {shape} (expected ({shape[-1]},))")

@@ -230,10 +230,12 @@ def index_data(index: Any) -> Any:
 
 
 def _index_item(i: Any) -> Any:
+    # Index arrays are copied: backward scatters through them, and must not see the caller's
+    # later changes to their array (x[idx]; idx[0] = 3; backward() would go wrong silently).
     if isinstance(i, Tensor):
-        return i.data
-    if isinstance(i, list):
-        return np.asarray(i)
+        i = i.data
+    if isinstance(i, (list, np.ndarray)):
+        return np.array(i)
     return i
 
 
