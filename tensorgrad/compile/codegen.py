@@ -67,6 +67,9 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
     if guards:
         guards = [re.sub(r"\b_o(\d+)\b", lambda m: emit.objname[int(m.group(1))], g)
                   for g in guards]
+        for g in guards:  # the dtypes the guard compares with, as dtype objects
+            for d in re.findall(r"\.dtype == _dtype_(\w+)", g):
+                scope["_dtype_" + d] = np.dtype(d)
         src += "\n\ndef guard():\n    return (" + "\n            and ".join(guards) + ")\n"
     else:
         src += "\n\ndef guard():\n    return True\n"
