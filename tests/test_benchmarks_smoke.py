@@ -409,3 +409,19 @@ def test_optional_framework_matches_the_reference(adapter: str) -> None:
         err = contenders.agreement(c, ref, params)
         assert err < contenders.AGREE_TOL[np.dtype(dtype).name], (adapter, dtype, err)
         assert all(W.dtype == dtype for W, _ in c.params())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_hand_fused_floor_takes_the_reference_step(dtype: Any) -> None:
+    from benchmarks.fused import FusedNumpyContender
+    from tensorgrad.reference import init_params
+
+    params = init_params((7, 5, 4, 3), seed=3, dtype=dtype)
+    rng = np.random.default_rng(2)
+    ref, fused = contenders.ReferenceContender(params, 0.1), FusedNumpyContender(params, 0.1)
+    for n in (6, 6, 4):  # buffers reused, then a new batch size
+        X, y = rng.standard_normal((n, 7)).astype(dtype), rng.integers(0, 3, n)
+        ref.step(X, y)
+        fused.step(*fused.prepare(X, y))
+    assert contenders.agreement(fused, ref, params) < contenders.AGREE_TOL[np.dtype(dtype).name]
+    np.testing.assert_array_equal(fused.predict(X), ref.predict(X))
