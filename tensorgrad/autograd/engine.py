@@ -199,53 +199,63 @@ def _run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: b
             heappush(heap, -s)
     anomaly = _op.anomaly_hook
     while heap:
-        t, g, mutable = pending.pop(-heappop(heap))
-        if handing:
-            g, mutable = _hand_out(t, g, mutable, capture, create_graph)
-        inputs, op, params = t._inputs, t._op, t._params
-        if t._seq < checked:
-            inputs = versions.check(t, inputs)
-        if not retain_graph:
-            t._inputs = t._params = None  # frees the saved arrays; _op keeps the name
-        if create_graph:
-            results = op.backward(g, t, inputs, params, inputs)
-            _require_tensors(op, results)
-        elif len(inputs) == 1:
-            results = op.backward(g, t.data, (inputs[0].data,), params, inputs,
-                                  mutable and inplace)
-        else:
-            results = op.backward(g, t.data, [p.data for p in inputs], params, inputs)
-        if anomaly is not None:
-            anomaly(t, "backward", results, op)
-        # A rule's result is the engine's own if the rule made it (not g passed through, not
-        # a view), or if g was and this op has one input (reshape of g, an in-place rule).
-        fresh = inplace and op.fresh_results
-        single = mutable and len(inputs) == 1
-        for p, gi in zip(inputs, results):
-            if gi is None:
-                continue
-            pd = p.data
-            if gi.shape != pd.shape:
-                gi = unbroadcast(gi, pd.shape)
-            if gi.dtype is not pd.dtype and gi.dtype != pd.dtype:  # `is`: the cheap common case
-                gi = gi.astype(pd.dtype)
-            # (flags last: building the flags object costs more than the other tests)
-            mine = fresh and type(gi) is np.ndarray and (
-                single or gi.base is None and gi is not g) and gi.flags.writeable
-            if p._op is None:
-                _accumulate_leaf(leaves, p, gi, mine)
-                continue
-            if aliased and p._seq < recorded:
-                versions.check_input(t, p, inputs)
-            sp = p._seq
-            prev = pending.get(sp)
-            if prev is not None:
-                pending[sp] = (p, *_add(prev[1], prev[2], gi, mine))
-            elif p._inputs is None:
-                raise RuntimeError(_FREED_MSG)
+        t: Any = pending.pop(-heappop(heap))
+        # A run of nodes each handing its gradient to a single input (a chain) goes on
+        # without the heap: `t` is the next node whenever no pending node can add to it.
+        while t is not None:
+            t, g, mutable = t
+            if handing:
+                g, mutable = _hand_out(t, g, mutable, capture, create_graph)
+            inputs, op, params = t._inputs, t._op, t._params
+            if t._seq < checked:
+                inputs = versions.check(t, inputs)
+            if not retain_graph:
+                t._inputs = t._params = None  # frees the saved arrays; _op keeps the name
+            if create_graph:
+                results = op.backward(g, t, inputs, params, inputs)
+                _require_tensors(op, results)
+            elif len(inputs) == 1:
+                results = op.backward(g, t.data, (inputs[0].data,), params, inputs,
+                                      mutable and inplace)
             else:
-                pending[sp] = (p, gi, mine)
-                heappush(heap, -sp)
+                results = op.backward(g, t.data, [p.data for p in inputs], params, inputs)
+            if anomaly is not None:
+                anomaly(t, "backward", results, op)
+            # A rule's result is the engine's own if the rule made it (not g passed through,
+            # not a view), or if g was and this op has one input (reshape of g, an in-place
+            # rule, g itself).
+            fresh = inplace and op.fresh_results
+            single = mutable and len(inputs) == 1
+            node, t = t, None
+            for p, gi in zip(inputs, results):
+                if gi is None:
+                    continue
+                pd = p.data
+                if gi.shape != pd.shape:
+                    gi = unbroadcast(gi, pd.shape)
+                if gi.dtype is not pd.dtype and gi.dtype != pd.dtype:  # `is`: the cheap case
+                    gi = gi.astype(pd.dtype)
+                if gi is g:  # passed through (add): mutable g is an ndarray the engine owns
+                    mine = fresh and single
+                else:  # (flags last: building the flags object costs more than the rest)
+                    mine = fresh and type(gi) is np.ndarray and (
+                        single or gi.base is None) and gi.flags.writeable
+                if p._op is None:
+                    _accumulate_leaf(leaves, p, gi, mine)
+                    continue
+                if aliased and p._seq < recorded:
+                    versions.check_input(node, p, inputs)
+                sp = p._seq
+                prev = pending.get(sp)
+                if prev is not None:
+                    pending[sp] = (p, *_add(prev[1], prev[2], gi, mine))
+                elif p._inputs is None:
+                    raise RuntimeError(_FREED_MSG)
+                elif len(inputs) == 1 and (not heap or heap[0] > -sp):
+                    t = (p, gi, mine)  # every pending node is older: nothing more reaches p
+                else:
+                    pending[sp] = (p, gi, mine)
+                    heappush(heap, -sp)
     for leaf, g, mutable in leaves.values():
         if handing:
             g, mutable = _hand_out(leaf, g, mutable, capture, create_graph)
