@@ -7,9 +7,12 @@ STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 DOCS_STAMP  := $(VENV)/.installed-docs
 BENCH_ARGS ?=
+# JAX is an optional peer: its own environment (under build/, removed by make clean), never .venv.
+JAX_VENV   ?= build/venv-jax
+JAX_STAMP  := $(JAX_VENV)/.installed
 KATEX ?= 0.19.1
 
-.PHONY: test lint typecheck pytest demo demo-attention demo-cnn bench bench-full docs vendor-katex clean
+.PHONY: test lint typecheck pytest demo demo-attention demo-cnn bench bench-full bench-jax docs vendor-katex clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +60,17 @@ bench: $(BENCH_STAMP)
 
 bench-full: $(BENCH_STAMP)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+$(JAX_STAMP):
+	test -x $(JAX_VENV)/bin/python || $(PYTHON) -m venv $(JAX_VENV)
+	$(JAX_VENV)/bin/python -m pip install -q jax numpy threadpoolctl
+	touch $@
+
+## make bench-jax: tg.compile against JAX jit (MLP step and digits training, float32); JAX is
+## installed from PyPI into its own venv (JAX_VENV, build/venv-jax) on first use
+bench-jax: $(BENCH_STAMP) $(JAX_STAMP)
+	$(PY) benchmarks/run.py --quick --only mlp_step,training --dtype float32 --frameworks jax \
+		--frameworks-python $(JAX_VENV)/bin/python $(BENCH_ARGS)
 
 ## make docs: build the documentation site with --strict (offline: KaTeX is in docs/assets)
 docs: $(DOCS_STAMP)

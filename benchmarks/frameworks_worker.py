@@ -1,4 +1,4 @@
-"""The optional frameworks' process of the MLP-step benchmark.
+"""The optional frameworks' process of the MLP-step and training benchmarks.
 
     python -m benchmarks.frameworks_worker --mode quick --dtypes float32,float64 \
         --batches 1,32,256,2048 --threads 2 --modules torch,mygrad,autograd,jax \
@@ -13,7 +13,9 @@ and ``tensorgrad`` through PYTHONPATH). It times the frameworks that import, wit
 numpy reference and the floor timed again beside them (see
 ``mlp_step.measure_frameworks``), and writes the result rows, notes, the BLAS seen here,
 this interpreter with the frameworks' versions, and JAX's thread setting as JSON to
-``--json-out``. Progress goes to stderr.
+``--json-out``. Progress goes to stderr. With ``--benchmark training --epochs N`` it
+times the digits training loop instead (``training.measure_frameworks``), for
+``training.run``.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--benchmark", choices=("mlp_step", "training"), default="mlp_step")
+    p.add_argument("--epochs", type=int, default=None, help="training: epochs (its default)")
     p.add_argument("--mode", choices=("tiny", "quick", "full"), required=True)
     p.add_argument("--dtypes", required=True, help="comma-separated, e.g. float32,float64")
-    p.add_argument("--batches", required=True, help="comma-separated, e.g. 1,32")
+    p.add_argument("--batches", default="", help="mlp_step: comma-separated, e.g. 1,32")
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--modules", default=None,
                    help="comma-separated framework modules to try (default: all)")
@@ -55,8 +59,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     from benchmarks.report import jsonable
 
     modules = args.modules.split(",") if args.modules else None
-    data = measure_frameworks(MODES[args.mode], args.dtypes.split(","),
-                              [int(b) for b in args.batches.split(",")], args.threads, modules)
+    mode, dtypes = MODES[args.mode], args.dtypes.split(",")
+    if args.benchmark == "training":
+        from benchmarks import training
+
+        data = training.measure_frameworks(mode, dtypes, args.epochs or training.EPOCHS,
+                                           args.threads, modules)
+    else:
+        data = measure_frameworks(mode, dtypes, [int(b) for b in args.batches.split(",")],
+                                  args.threads, modules)
     data["interpreter"] = {"executable": sys.executable, "python": sys.version.split()[0],
                            "numpy": np.__version__, "versions": versions()}
     data["jax_threads"] = jax_threads

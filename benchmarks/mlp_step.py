@@ -247,11 +247,13 @@ def measure_frameworks(mode: Mode, dtypes: Sequence[str], batches: Sequence[int]
             "ran": sorted(optional), "blas": blas_info()}
 
 
-def _frameworks_in_subprocess(mode: Mode, dtypes: Sequence[str], batches: Sequence[int],
-                              threads: int, modules: Sequence[str],
-                              python: Optional[str] = None) -> Dict[str, Any]:
+def frameworks_in_subprocess(mode: Mode, dtypes: Sequence[str], batches: Sequence[int],
+                             threads: int, modules: Sequence[str],
+                             python: Optional[str] = None, benchmark: str = "mlp_step",
+                             extra: Sequence[str] = ()) -> Dict[str, Any]:
     """Run :func:`measure_frameworks` in a fresh interpreter (``python``, default this one's)
-    and return what it measured.
+    and return what it measured. ``benchmark="training"`` (with ``extra`` worker arguments
+    such as ``--epochs``) runs ``training.measure_frameworks`` there instead.
 
     The frameworks are never imported here: what they load and start stays in this process
     for good and may change how fast numpy runs in it, and with it every
@@ -259,10 +261,10 @@ def _frameworks_in_subprocess(mode: Mode, dtypes: Sequence[str], batches: Sequen
     Raises RuntimeError when the child fails."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "frameworks.json"
-        cmd = [python or sys.executable, "-m", "benchmarks.frameworks_worker", "--mode", mode.name,
-               "--dtypes", ",".join(dtypes), "--batches", ",".join(map(str, batches)),
-               "--threads", str(threads), "--modules", ",".join(modules),
-               "--json-out", str(out)]
+        cmd = [python or sys.executable, "-m", "benchmarks.frameworks_worker",
+               "--benchmark", benchmark, "--mode", mode.name, "--dtypes", ",".join(dtypes),
+               "--batches", ",".join(map(str, batches)), "--threads", str(threads),
+               "--modules", ",".join(modules), *extra, "--json-out", str(out)]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -324,8 +326,8 @@ def run(mode: Mode, dtypes: Sequence[str], batches: Sequence[int] = BATCHES,
             log(f"  mlp_step: optional frameworks ({', '.join(present)}) in a fresh process "
                 f"({frameworks_python or sys.executable})")
             try:
-                fw_data = _frameworks_in_subprocess(mode, dtypes, batches, threads, present,
-                                                    frameworks_python)
+                fw_data = frameworks_in_subprocess(mode, dtypes, batches, threads, present,
+                                                   frameworks_python)
             except Exception as e:  # the frameworks are optional: report, keep our figures
                 notes.append(f"optional frameworks failed in their own process: {e}")
             else:
@@ -334,7 +336,7 @@ def run(mode: Mode, dtypes: Sequence[str], batches: Sequence[int] = BATCHES,
                 notes += fw_data.pop("notes")
                 if fw_rows:
                     notes.append(FW_NOTE)
-                notes.append(_interpreter_note(fw_data))
+                notes.append(interpreter_note(fw_data))
     for r in results:
         if r["agrees_with_reference"] is False:
             notes.append(f"{r['contender']} ({r['dtype']}, batch {r['batch']}): its update "
@@ -464,7 +466,7 @@ def _versus_jax(results: List[Dict[str, Any]], batches: Sequence[int], jax_wante
     return targets, table, lines
 
 
-def _interpreter_note(fw_data: Dict[str, Any]) -> str:
+def interpreter_note(fw_data: Dict[str, Any]) -> str:
     """Which interpreter timed the frameworks, with what, and JAX's threads."""
     interp = fw_data.get("interpreter") or {}
     versions = ", ".join(f"{k} {v}" for k, v in sorted((interp.get("versions") or {}).items()))

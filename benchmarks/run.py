@@ -158,7 +158,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         "depth": lambda: depth.run(mode, dtypes, depth=1000 if tiny else depth.DEPTH,
                                    deep=depth.DEEP if mode.name == "full" else 0),
         "memory": lambda: memory.run(mode, dtypes),
-        "training": lambda: training.run(mode, dtypes),
+        "training": lambda: training.run(mode, dtypes, frameworks=not args.no_frameworks,
+                                         threads=threads, framework_modules=args.frameworks,
+                                         frameworks_python=args.frameworks_python),
         "cnn_step": lambda: cnn_step.run(
             mode, dtypes, sizes=(8,) if tiny else cnn_step.SIZES,
             batches=(32,) if tiny else cnn_step.BATCHES,

@@ -7,19 +7,42 @@ parameters and see the same batches in the same order; the wall time of the whol
 (batching included, evaluation not) is compared and each one's test accuracy reported.
 A hand-fused numpy step (`fused.py`) runs beside them as a floor: how far under the inline
 reference numpy itself can go at this size.
+JAX jit, when it imports, trains the same way in the frameworks' own process (as in
+``mlp_step``), beside the reference timed again there.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import time
 from functools import partial
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import contenders as C
-from .common import Mode, Section, Target, compare, fmt_ratio, fmt_timing, log, md_table, ratio
+from .common import (
+    Mode,
+    Section,
+    Target,
+    Timing,
+    compare,
+    fmt_ratio,
+    fmt_timing,
+    log,
+    md_table,
+    ratio,
+)
 from .fused import FusedNumpyContender
+from .mlp_step import (
+    FW_MARK,
+    FW_PROCESS,
+    JAX_JIT,
+    MAIN_PROCESS,
+    frameworks_in_subprocess,
+    interpreter_note,
+)
 
 SIZES = (64, 64, 10)
 LR = 0.1
@@ -69,16 +92,15 @@ def _train_and_score(factory: Any, params: C.Params, data: Tuple[np.ndarray, ...
     acc[name] = float((model.predict(X_te) == y_te).mean())
 
 
-def run(mode: Mode, dtypes: Sequence[str], epochs: int = EPOCHS) -> Section:
+def _measure(factories: Dict[str, Any], loop_mode: Mode, dtypes: Sequence[str], epochs: int,
+             process: str) -> List[Dict[str, Any]]:
+    """Time the training loop of every contender of ``factories`` (the reference among them)
+    in this process; rows tagged with ``process``, ratios to the reference timed here.
+    Contenders on numpy are interleaved; one with a ``runtime`` of its own (JAX) is timed in
+    a group of its own (see ``mlp_step._measure``)."""
     from tensorgrad.reference import init_params
 
-    t_start = time.perf_counter()
-    factories, notes = C.core_factories()
-    factories[FusedNumpyContender.name] = FusedNumpyContender  # a floor, not a target
-    epochs = mode.count(epochs)
-    loop_mode = Mode("training", repeat=REPEATS.get(mode.name, 3), block_time=0.0, warmup=1)
     results: List[Dict[str, Any]] = []
-    rows, targets = [], []
     for dtype_name in dtypes:
         log(f"  training {dtype_name}: {epochs} epochs")
         dtype = np.dtype(dtype_name)
@@ -86,32 +108,135 @@ def run(mode: Mode, dtypes: Sequence[str], epochs: int = EPOCHS) -> Section:
         params = init_params(SIZES, seed=SEED, dtype=dtype)
         order = batches(len(data[0]), epochs)
         acc: Dict[str, float] = {}
-        timings = compare({name: partial(_train_and_score, f, params, data, order, acc, name)
-                           for name, f in factories.items()}, loop_mode)
+        groups: Dict[str, Dict[str, Any]] = {}
+        for name, f in factories.items():
+            groups.setdefault(getattr(f, "runtime", "numpy"), {})[name] = partial(
+                _train_and_score, f, params, data, order, acc, name)
+        timings = {}
+        for group in groups.values():
+            timings.update(compare(group, loop_mode))
         ref_t = timings[C.ReferenceContender.name]
         for name, t in timings.items():
-            r = ratio(t, ref_t)
-            results.append({"dtype": dtype_name, "contender": name, "epochs": epochs,
-                            "steps": len(order), "test_accuracy": acc[name], **t.to_dict(),
-                            "ratio_vs_reference": r})
-            rows.append([dtype_name, name, fmt_timing(t), fmt_ratio(r), f"{acc[name]:.2%}"])
-            if name not in (C.ReferenceContender.name, FusedNumpyContender.name):
-                goal = COMPILED_GOAL if name == C.TensorgradCompiledContender.name else GOAL
-                targets.append(Target(f"training time ({dtype_name}, {name})",
-                                      f"<= {goal:.2f}x reference", fmt_ratio(r),
-                                      r is not None and r <= goal,
-                                      score=None if r is None else r / goal))
-        targets.append(Target(f"test accuracy after {epochs} epochs ({dtype_name})",
+            results.append({"dtype": dtype_name, "contender": name, "process": process,
+                            "epochs": epochs, "steps": len(order), "test_accuracy": acc[name],
+                            **t.to_dict(), "ratio_vs_reference": ratio(t, ref_t)})
+    return results
+
+
+def _loop_mode(mode: Mode) -> Mode:
+    return Mode("training", repeat=REPEATS.get(mode.name, 3), block_time=0.0, warmup=1)
+
+
+def measure_frameworks(mode: Mode, dtypes: Sequence[str], epochs: int, threads: int,
+                       modules: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """What the frameworks' process measures for this benchmark
+    (``python -m benchmarks.frameworks_worker --benchmark training``): the training loop of
+    JAX jit, when it imports, beside the numpy reference's timed again here. Returns a
+    JSON-able dict with ``results`` (``process`` = ``"frameworks"``), ``notes``, ``ran``
+    and ``blas``."""
+    from . import frameworks as F
+    from .common import blas_info
+
+    found, notes = F.available(threads, full=False, modules=modules)
+    # Only JAX jit has a training-loop adapter (predict, no wait after each step).
+    optional = {name: F.JaxJitTrainingContender for name in found
+                if name == F.JaxJitContender.name}
+    notes = [n for n in notes if n.startswith(F.JaxJitContender.name)]
+    results: List[Dict[str, Any]] = []
+    if optional:
+        factories: Dict[str, Any] = {C.ReferenceContender.name: C.ReferenceContender,
+                                     **optional}
+        results = _measure(factories, _loop_mode(mode), dtypes, mode.count(epochs),
+                           FW_PROCESS)
+    return {"results": results, "notes": notes, "ran": sorted(optional), "blas": blas_info()}
+
+
+def run(mode: Mode, dtypes: Sequence[str], epochs: int = EPOCHS, frameworks: bool = False,
+        threads: int = 2, framework_modules: Optional[Sequence[str]] = None,
+        frameworks_python: Optional[str] = None) -> Section:
+    """Train every contender; with ``frameworks`` (and JAX among ``framework_modules``,
+    default all), JAX jit's loop is timed afterwards in the frameworks' own process
+    (``frameworks_python`` or this interpreter), beside the reference timed again there."""
+    t_start = time.perf_counter()
+    factories, notes = C.core_factories()
+    factories[FusedNumpyContender.name] = FusedNumpyContender  # a floor, not a target
+    n_epochs = mode.count(epochs)
+    results = _measure(factories, _loop_mode(mode), dtypes, n_epochs, MAIN_PROCESS)
+    if frameworks and (framework_modules is None or "jax" in framework_modules):
+        if not frameworks_python and importlib.util.find_spec("jax") is None:
+            notes.append(f"jax (jit) skipped: not installed for {sys.executable} "
+                         "(--frameworks-python names an interpreter that has it).")
+        else:
+            log("  training: JAX jit in a fresh process "
+                f"({frameworks_python or sys.executable})")
+            try:
+                fw = frameworks_in_subprocess(mode, dtypes, (), threads, ["jax"],
+                                              frameworks_python, benchmark="training",
+                                              extra=["--epochs", str(epochs)])
+            except Exception as e:  # optional: report, keep this process's figures
+                notes.append(f"JAX jit training failed in its own process: {e}")
+            else:
+                results += fw.pop("results")
+                notes += fw.pop("notes")
+                notes.append("† Timed in a separate fresh process after everything here, "
+                             "beside the numpy reference timed again there; its ratio is to "
+                             "that reference. JAX's loop does not wait after each step (as a "
+                             "JAX user writes it); the final predict waits.")
+                notes.append(interpreter_note(fw))
+    rows, targets = [], []
+    for r in results:
+        main = r["process"] == MAIN_PROCESS
+        name = r["contender"] + ("" if main else FW_MARK)
+        t = Timing(r["median"], r["min"], r["max"], r["number"], r["repeat"])
+        rows.append([r["dtype"], name, fmt_timing(t), fmt_ratio(r["ratio_vs_reference"]),
+                     f"{r['test_accuracy']:.2%}"])
+        if main and r["contender"] not in (C.ReferenceContender.name,
+                                           FusedNumpyContender.name):
+            x = r["ratio_vs_reference"]
+            goal = COMPILED_GOAL if r["contender"] == C.TensorgradCompiledContender.name else GOAL
+            targets.append(Target(f"training time ({r['dtype']}, {r['contender']})",
+                                  f"<= {goal:.2f}x reference", fmt_ratio(x),
+                                  x is not None and x <= goal,
+                                  score=None if x is None else x / goal))
+    for dtype_name in dtypes:
+        acc = {r["contender"]: r["test_accuracy"] for r in results
+               if r["dtype"] == dtype_name and r["process"] == MAIN_PROCESS}
+        targets.append(Target(f"test accuracy after {n_epochs} epochs ({dtype_name})",
                               f">= {ACC_GOAL:.0%} for every contender",
                               ", ".join(f"{n} {a:.2%}" for n, a in acc.items()),
                               all(a >= ACC_GOAL for a in acc.values())
-                              if epochs == EPOCHS else None,
-                              "" if epochs == EPOCHS else "too few epochs in this mode to judge"))
-    md = md_table(["dtype", "contender", f"{epochs} epochs wall time", "vs reference",
+                              if n_epochs == EPOCHS else None,
+                              "" if n_epochs == EPOCHS else "too few epochs in this mode to judge"))
+    versus, summary = _versus_jax(results)
+    targets += versus
+    md = md_table(["dtype", "contender", f"{n_epochs} epochs wall time", "vs reference",
                    "test accuracy"], rows)
-    config = {"sizes": SIZES, "lr": LR, "batch": BATCH, "epochs": epochs, "seed": SEED,
+    config = {"sizes": SIZES, "lr": LR, "batch": BATCH, "epochs": n_epochs, "seed": SEED,
               "split": "80/20 stratified", "features": "standardised with train statistics"}
     return Section("training", f"Training a {'-'.join(map(str, SIZES))} MLP on the embedded "
-                   f"digits (SGD lr {LR}, batch {BATCH}, {epochs} epochs)",
+                   f"digits (SGD lr {LR}, batch {BATCH}, {n_epochs} epochs)",
                    {"config": config, "results": results}, md, targets, notes,
-                   seconds=time.perf_counter() - t_start)
+                   seconds=time.perf_counter() - t_start, summary=summary)
+
+
+def _versus_jax(results: List[Dict[str, Any]]) -> Tuple[List[Target], List[str]]:
+    """Issue 11's "compiled ahead of JAX jit", for the float32 training loop: tg.compile's
+    ratio to this process's reference against JAX jit's to the frameworks' process's.
+    Returns the target and a line for the terminal summary (none without both rows)."""
+    def find(process: str, contender: str) -> Optional[Dict[str, Any]]:
+        return next((r for r in results if r["dtype"] == "float32" and r["process"] == process
+                     and r["contender"] == contender), None)
+
+    compiled = find(MAIN_PROCESS, C.TensorgradCompiledContender.name)
+    jax_row = find(FW_PROCESS, JAX_JIT)
+    if compiled is None or jax_row is None:
+        return [], []
+    x, y = compiled["ratio_vs_reference"], jax_row["ratio_vs_reference"]
+    ok = x is not None and y is not None and x < y
+    target = Target("training time (float32), compiled ahead of JAX jit",
+                    "tg.compile ratio < JAX jit's",
+                    f"tg.compile {fmt_ratio(x)} vs JAX jit {fmt_ratio(y)} reference",
+                    ok, score=None if x is None or not y else x / y)
+    return [target], [f"Digits training, float32: tg.compile {fmt_ratio(x)}, JAX jit "
+                      f"{fmt_ratio(y)} (each of its process's reference): "
+                      + ("ahead" if ok else "NOT ahead")]

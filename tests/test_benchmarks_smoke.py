@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import common, contenders, memory, mlp_step, report  # noqa: E402
+from benchmarks import common, contenders, memory, mlp_step, report, training  # noqa: E402
 from benchmarks.run import FRAMEWORKS, NAMES, parse_args  # noqa: E402
 
 
@@ -261,6 +261,14 @@ def test_frameworks_run_in_the_given_interpreter_and_a_missing_one_is_noted(
     assert section.data["frameworks_process"]["ran"] == []
     versus = [t for t in section.targets if "JAX jit" in t.name]
     assert [(t.name, t.met) for t in versus] == [("MLP step, compiled ahead of JAX jit", None)]
+    # The digits training goes the same way (its own worker run), with a note, no target.
+    log_file.unlink()
+    trained = training.run(common.MODES["tiny"], ["float32"], frameworks=True,
+                           framework_modules=["jax"], frameworks_python=str(fake))
+    assert "--benchmark training" in log_file.read_text()
+    assert any(n.startswith("jax (jit) skipped: `import jax` failed in") for n in trained.notes)
+    assert {r["process"] for r in trained.data["results"]} == {"main"}
+    assert not [t for t in trained.targets if "JAX jit" in t.name] and not trained.summary
 
 
 def test_compiled_and_jax_jit_side_by_side() -> None:
@@ -288,6 +296,20 @@ def test_compiled_and_jax_jit_side_by_side() -> None:
     assert mlp_step._versus_jax(rows[3:4], [32], jax_wanted=True) == ([], "", [])
 
 
+def test_training_compiled_and_jax_jit_side_by_side() -> None:
+    def row(contender: str, process: str, rel: float) -> dict:
+        return {"dtype": "float32", "contender": contender, "process": process,
+                "ratio_vs_reference": rel}
+
+    rows = [row("tensorgrad.compile", "main", 0.7), row("jax (jit)", "frameworks", 0.6)]
+    (target,), (line,) = training._versus_jax(rows)
+    assert target.met is False and target.value == "tg.compile 0.70x vs JAX jit 0.60x reference"
+    assert line.endswith("NOT ahead")
+    assert training._versus_jax(rows[:1]) == ([], [])
+    rows[1]["process"] = "main"  # a JAX row of this process never judges
+    assert training._versus_jax(rows) == ([], [])
+
+
 def test_jax_thread_flags() -> None:
     from benchmarks.frameworks import XLA_ONE_THREAD, jax_thread_flags
 
@@ -303,7 +325,7 @@ def test_a_failing_frameworks_process_keeps_the_main_figures(
     def crash(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the frameworks' process exited with 1")
 
-    monkeypatch.setattr(mlp_step, "_frameworks_in_subprocess", crash)
+    monkeypatch.setattr(mlp_step, "frameworks_in_subprocess", crash)
     monkeypatch.setattr(mlp_step.importlib.util, "find_spec", lambda name: object())
     mode = common.Mode("t", repeat=2, block_time=0.0, warmup=1)
     section = mlp_step.run(mode, ["float32"], batches=(1,), framework_modules=["mygrad"])
