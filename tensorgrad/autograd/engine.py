@@ -226,17 +226,21 @@ def _run_backward(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: b
             # rule, g itself).
             fresh = inplace and op.fresh_results
             single = mutable and len(inputs) == 1
+            exact = op.exact and not create_graph  # (see Op.exact)
             node, t = t, None
             for p, gi in zip(inputs, results):
                 if gi is None:
                     continue
-                pd = p.data
-                if gi.shape != pd.shape:
-                    gi = unbroadcast(gi, pd.shape)
-                if gi.dtype is not pd.dtype and gi.dtype != pd.dtype:  # `is`: the cheap case
-                    gi = gi.astype(pd.dtype)
+                if not exact:
+                    pd = p.data
+                    if gi.shape != pd.shape:
+                        gi = unbroadcast(gi, pd.shape)
+                    if gi.dtype is not pd.dtype and gi.dtype != pd.dtype:  # `is`: cheap case
+                        gi = gi.astype(pd.dtype)
                 if gi is g:  # passed through (add): mutable g is an ndarray the engine owns
                     mine = fresh and single
+                elif exact:  # a product with g: a new array, unless a Traced one (tg.compile)
+                    mine = fresh and type(gi) is np.ndarray
                 else:  # (flags last: building the flags object costs more than the rest)
                     mine = fresh and type(gi) is np.ndarray and (
                         single or gi.base is None) and gi.flags.writeable

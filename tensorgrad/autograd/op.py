@@ -60,6 +60,9 @@ class Op:
     # The rules return fresh arrays or views (never an array something else keeps), so the
     # engine may treat their results as its own. User code (tg.Function) cannot promise that.
     fresh_results = True
+    # Every rule returns a gradient of its input's shape and dtype, or g itself (elementwise
+    # ops of one tensor): the engine then skips its reduce-and-cast checks for them.
+    exact = False
 
     def __init__(
         self,
@@ -109,6 +112,10 @@ class UnaryOp(Op):
     gradient-sized allocation per node). Declared with ``tensorgrad.ops.declare.unary``."""
 
     __slots__ = ("deriv",)
+    # g * deriv keeps g's shape and dtype: deriv is x's shape (or a scalar) and, for every
+    # declared op, x's dtype (or a bool mask, or a Python number); the float32 gradient tests
+    # check each declaration's dtype.
+    exact = True
 
     def __init__(self, name: str, deriv: Callable[..., Any],
                  domain: Optional[Callable[..., Any]] = None, second_order: bool = True) -> None:
@@ -122,6 +129,20 @@ class UnaryOp(Op):
         if mutable:
             return [np.multiply(g, d, out=g)]
         return [g * d]
+
+
+class ScalarOp(Op):
+    """``x op c`` for a float tensor x and a Python number c, kept as ``params = {"c": c}``: one
+    rule ``rule(g, ans, x, c)``. Elementwise, and a Python number never changes a float
+    array's dtype, so the gradient has x's shape and dtype."""
+
+    __slots__ = ()
+    exact = True
+
+    def backward(self, g: Any, ans: Any, args: Sequence[Any], params: Optional[dict],
+                 inputs: Sequence[Any], mutable: bool = False) -> list:
+        assert params is not None
+        return [self.rules[0](g, ans, args[0], params["c"])]  # (no **params to unpack)
 
 
 class VariadicOp(Op):

@@ -219,7 +219,8 @@ def _rule_table(op: Any) -> Any:
         return _ALL if r is None else [r]
     kind = type(op).backward
     variadic = kind is _op.VariadicOp.backward
-    if not op.rules or not (kind is _op.Op.backward or variadic):
+    if not op.rules or not (kind is _op.Op.backward or kind is _op.ScalarOp.backward or
+                            variadic):
         return _ALL  # a custom backward (tg.Function): assume it reads everything
     table = []
     for rule in op.rules:

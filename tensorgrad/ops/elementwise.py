@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import dtypes
-from ..autograd.op import Op, exported, record, register
+from ..autograd.op import Op, ScalarOp, exported, record, register
 from ..spellings import spellings
 from ..tensor import Tensor, _const, as_tensor
 from . import domains as D
@@ -64,19 +64,19 @@ def _with_scalar(low: float = -3.0, high: float = 3.0, c_low: float = -2.0,
 
 
 # x op c and c op x for a Python number c: one input, c kept as a parameter.
-ADD_S: Op = Op("add", lambda g, ans, x, c: g, domain=_with_scalar())
-SUB_S: Op = Op("sub", lambda g, ans, x, c: g, domain=_with_scalar())
-RSUB_S: Op = Op("sub", lambda g, ans, x, c: -g, domain=_with_scalar())
-MUL_S: Op = Op("mul", lambda g, ans, x, c: g * c, domain=_with_scalar())
-DIV_S: Op = Op("div", lambda g, ans, x, c: g / c, domain=_with_scalar(c_low=0.5))
-RDIV_S: Op = Op("div", lambda g, ans, x, c: -g * ans / x, domain=_with_scalar(0.5, 3.0))
+ADD_S: Op = ScalarOp("add", lambda g, ans, x, c: g, domain=_with_scalar())
+SUB_S: Op = ScalarOp("sub", lambda g, ans, x, c: g, domain=_with_scalar())
+RSUB_S: Op = ScalarOp("sub", lambda g, ans, x, c: -g, domain=_with_scalar())
+MUL_S: Op = ScalarOp("mul", lambda g, ans, x, c: g * c, domain=_with_scalar())
+DIV_S: Op = ScalarOp("div", lambda g, ans, x, c: g / c, domain=_with_scalar(c_low=0.5))
+RDIV_S: Op = ScalarOp("div", lambda g, ans, x, c: -g * ans / x, domain=_with_scalar(0.5, 3.0))
 # x ** 0 has slope 0 everywhere, 0 included: np.where(True, 0, g) is zeros of g's kind (an
 # array, or a Tensor under create_graph). 0 ** x: the zero-base mask of the exponent, as above.
-POW_S: Op = Op("pow", lambda g, ans, x, c: g * c * x ** (c - 1) if c != 0 else np.where(True, 0, g),
-               domain=_with_scalar(0.5, 3.0))
-RPOW_S: Op = Op("pow", lambda g, ans, x, c: g * ans * math.log(c) if c > 0 else
-                g * np.where(data(x) >= 0, 0, ans * -math.inf) if c == 0 else g * math.nan,
-                domain=_with_scalar(c_low=0.5, c_high=3.0))
+POW_S: Op = ScalarOp("pow", lambda g, ans, x, c: g * c * x ** (c - 1) if c != 0 else
+                     np.where(True, 0, g), domain=_with_scalar(0.5, 3.0))
+RPOW_S: Op = ScalarOp("pow", lambda g, ans, x, c: g * ans * math.log(c) if c > 0 else
+                      g * np.where(data(x) >= 0, 0, ans * -math.inf) if c == 0 else g * math.nan,
+                      domain=_with_scalar(c_low=0.5, c_high=3.0))
 
 add: BinaryFn = binary(ADD, np.add, scalar=ADD_S, rscalar=ADD_S,
                        doc="a + b, broadcasting. Gradient: g to both.")
