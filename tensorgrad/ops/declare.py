@@ -107,6 +107,35 @@ def unary(name: str, forward: Callable[..., Any], deriv: Callable[..., Any], *,
     return fn
 
 
+class _Number:
+    """The Python number a binary op last met with a float tensor, by identity (``y * 0.5`` in
+    a loop passes the same float object each time): the params ``{"c": c}`` of its node (shared
+    by the nodes: nothing writes params) and c as a 0-d array of the tensor's dtype, which is
+    what numpy makes of c before every product anyway (with the same value: a Python number
+    takes the array's dtype), at a third of the cost of a small product. A trace (tg.compile)
+    sees the number itself."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last: tuple = (None, None, np.empty(0))  # (number, params, array): one read
+
+    def get(self, c: Any, x: np.ndarray) -> tuple:
+        """(params, c as numpy's operand) for number `c` and the array `x` it meets."""
+        last = self.last
+        if c is last[0] and x.dtype is last[2].dtype and type(x) is np.ndarray:
+            return last[1], last[2]
+        params = {"c": c}
+        if type(x) is not np.ndarray:
+            return params, c
+        arr = np.asarray(c, dtype=x.dtype)  # (numpy's own error or warning, as x * c gives)
+        if np.isinf(arr) and not np.isinf(c):
+            return params, c  # overflowed: not kept, so that numpy warns at every product
+        arr.flags.writeable = False
+        self.last = (c, params, arr)
+        return params, arr
+
+
 def binary(op: Op, forward: Callable[..., Any], *, doc: str, scalar: Optional[Op] = None,
            rscalar: Optional[Op] = None, numpy: Any = _SAME, method: bool = False,
            torch: Optional[str] = _SAME) -> BinaryFn:
@@ -117,14 +146,18 @@ def binary(op: Op, forward: Callable[..., Any], *, doc: str, scalar: Optional[Op
     ``<name>_scalar`` / ``r<name>_scalar`` through the operators, as users reach them.
     """
 
+    number = _Number()
+
     def fn(a: Any, b: Any) -> Tensor:
         ta, tb = type(a), type(b)
         if ta is Tensor and (tb is float or tb is int) and a.data.dtype.kind == "f":
             if scalar is not None:
-                return record(scalar, forward(a.data, b), (a,), {"c": b})
+                params, c = number.get(b, a.data)
+                return record(scalar, forward(a.data, c), (a,), params)
         elif tb is Tensor and (ta is float or ta is int) and b.data.dtype.kind == "f":
             if rscalar is not None:
-                return record(rscalar, forward(a, b.data), (b,), {"c": a})
+                params, c = number.get(a, b.data)
+                return record(rscalar, forward(c, b.data), (b,), params)
         if ta is not Tensor or tb is not Tensor:
             a, b = pair(a, b, op.name)
         try:
