@@ -155,24 +155,45 @@ def _jax_update(lr: float) -> Callable[..., Any]:
     return update
 
 
-# XLA's CPU runtime has its own intra-op thread pool, one thread per core, and no setting
-# for its size. With one thread asked for, the benchmark turns its multi-threading off;
-# with more, the pool keeps XLA's default (equal to the thread count on a machine with that
-# many cores). ``intra_op_parallelism_threads=1``, often quoted with it, is not an XLA flag:
-# XLA ignores a word without leading dashes and aborts on an unknown --flag.
-XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
+# XLA's CPU runtime has a thread pool of its own, one thread per CPU the process may run
+# on, and no setting for its size: ``--xla_cpu_multi_thread_eigen=false`` leaves that pool
+# busy in JAX 0.10 (and ``intra_op_parallelism_threads=1``, often quoted with it, is not an
+# XLA flag). Confining the frameworks' process to as many CPUs as threads asked for is what
+# holds XLA (and everything else there) to that many cores.
 
 
-def jax_thread_flags(threads: int, environ: Dict[str, str]) -> Tuple[Optional[str], str]:
-    """The ``XLA_FLAGS`` value for ``threads`` (None: leave it unset) and a sentence saying
-    what JAX's threads are. A value the user set in ``environ`` is kept as it is."""
-    cores = os.cpu_count() or 1
-    if "XLA_FLAGS" in environ:
-        return environ["XLA_FLAGS"], f"XLA_FLAGS={environ['XLA_FLAGS']!r} as set by the user"
-    if threads == 1:
-        return XLA_ONE_THREAD, f"XLA_FLAGS={XLA_ONE_THREAD} (XLA's CPU pool single-threaded)"
-    return None, (f"XLA's default CPU pool ({cores} threads, one per core; XLA has no "
-                  "thread-count setting)")
+def usable_cpus() -> List[int]:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def framework_cpus(threads: int) -> Optional[List[int]]:
+    """The CPUs the frameworks' process keeps so that no framework uses more than
+    ``threads`` cores: the first ``threads`` of those it may use now, or None when that
+    is all of them already or the platform cannot confine a process (not Linux)."""
+    cpus = usable_cpus()
+    if not hasattr(os, "sched_setaffinity") or threads >= len(cpus):
+        return None
+    return cpus[:threads]
+
+
+def framework_threads_how(threads: int, cpus: Optional[List[int]], available: int) -> str:
+    """What the frameworks' threads are, in a sentence: ``cpus`` from
+    :func:`framework_cpus`, ``available`` the number of CPUs usable before confinement."""
+    if cpus is not None:
+        text = (f"the frameworks' process (JAX, and the numpy reference † beside it) confined "
+                f"to CPU {', '.join(map(str, cpus))} of {available} (sched_setaffinity), "
+                "which XLA sizes its pool to")
+    elif threads < available:
+        text = (f"XLA's default pool, one thread per CPU ({available}): this platform cannot "
+                f"confine it to {threads}")
+    else:
+        text = f"XLA's default pool, one thread per CPU ({available})"
+    if "XLA_FLAGS" in os.environ:
+        text += f"; XLA_FLAGS={os.environ['XLA_FLAGS']!r} as set by the user"
+    return text
 
 
 class JaxContender:

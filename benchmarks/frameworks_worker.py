@@ -45,12 +45,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     # Same BLAS threads as the main process; read by BLAS when numpy first loads it.
     for var in _THREAD_VARS:
         os.environ[var] = str(args.threads)
-    from benchmarks.frameworks import jax_thread_flags, versions
+    from benchmarks.frameworks import (
+        framework_cpus,
+        framework_threads_how,
+        usable_cpus,
+        versions,
+    )
 
-    # XLA reads its flags when JAX first starts its CPU backend, later than this.
-    xla_flags, jax_threads = jax_thread_flags(args.threads, dict(os.environ))
-    if xla_flags is not None:
-        os.environ["XLA_FLAGS"] = xla_flags
+    # Before any framework starts its thread pool (XLA sizes its pool to these CPUs).
+    available, cpus = len(usable_cpus()), framework_cpus(args.threads)
+    if cpus is not None:
+        os.sched_setaffinity(0, cpus)
+    jax_threads = framework_threads_how(args.threads, cpus, available)
 
     import numpy as np
 

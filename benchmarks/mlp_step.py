@@ -430,8 +430,8 @@ def _versus_jax(results: List[Dict[str, Any]], batches: Sequence[int], jax_wante
             return [], "", []
         target = Target("MLP step, compiled ahead of JAX jit", "tg.compile ratio < JAX jit's",
                         "JAX jit not timed", None,
-                        "JAX did not import: see the notes; --frameworks-python PYTHON names "
-                        "an interpreter that has it")
+                        "see the notes; --frameworks-python PYTHON names an interpreter "
+                        "that has JAX")
         return [target], "", []
     targets, rows = [], []
     lines = ["tg.compile vs JAX jit, float32 (each a ratio to its own process's numpy "

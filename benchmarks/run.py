@@ -18,9 +18,9 @@ by this interpreter or by ``--frameworks-python PYTHON`` (e.g. a venv that has J
 Threads: every contender gets the same number (``--threads``, default 2). The BLAS that
 numpy loads (shared by numpy, tensorgrad, the reference, MyGrad and HIPS autograd) reads
 OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS when it loads, so they are set
-here before numpy is imported; PyTorch gets ``torch.set_num_threads``; JAX keeps XLA's own
-CPU thread pool (one thread per core; XLA has no thread-count setting) except that with
-one thread XLA_FLAGS=--xla_cpu_multi_thread_eigen=false turns its multi-threading off.
+here before numpy is imported; PyTorch gets ``torch.set_num_threads``; XLA (JAX) has no
+thread-count setting and runs one thread per CPU it may use, so with fewer threads than
+CPUs the frameworks' process is confined to that many CPUs (sched_setaffinity, Linux).
 Without ``--threads`` a value already in the environment is respected. Nothing else about
 BLAS (e.g. OPENBLAS_CORETYPE) is touched; the BLAS in use, its thread count and those
 variables are recorded in results.json (the frameworks' process records its own BLAS view,
@@ -197,7 +197,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                                     seconds=time.perf_counter() - t))
         log(f"[{name}] done in {time.perf_counter() - t:.1f} s")
 
-    from benchmarks.frameworks import jax_thread_flags, versions
+    from benchmarks.frameworks import (
+        framework_cpus,
+        framework_threads_how,
+        usable_cpus,
+        versions,
+    )
 
     meta = {
         "mode": mode.name,
@@ -210,7 +215,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                    "statistic": "median (min, max) of per-call time over timed blocks"},
         "threads_how": f"{'/'.join(_THREAD_VARS)}={threads} before numpy loads; "
                        f"torch.set_num_threads({threads}); "
-                       f"JAX: {jax_thread_flags(threads, dict(os.environ))[1]}",
+                       "JAX: " + framework_threads_how(threads, framework_cpus(threads),
+                                                       len(usable_cpus())),
         "thread_env_before_runner": preset,
         "environment": env,
         "load_average_before": load_before,

@@ -310,14 +310,16 @@ def test_training_compiled_and_jax_jit_side_by_side() -> None:
     assert training._versus_jax(rows) == ([], [])
 
 
-def test_jax_thread_flags() -> None:
-    from benchmarks.frameworks import XLA_ONE_THREAD, jax_thread_flags
+def test_framework_cpus_hold_xla_to_the_thread_count() -> None:
+    from benchmarks.frameworks import framework_cpus, framework_threads_how, usable_cpus
 
-    assert jax_thread_flags(1, {})[0] == XLA_ONE_THREAD == "--xla_cpu_multi_thread_eigen=false"
-    flags, how = jax_thread_flags(2, {})
-    assert flags is None and "default" in how
-    assert jax_thread_flags(1, {"XLA_FLAGS": "--x"}) == ("--x",
-                                                          "XLA_FLAGS='--x' as set by the user")
+    mine = usable_cpus()
+    n = len(mine)
+    assert framework_cpus(n) is None and framework_cpus(n + 3) is None
+    assert framework_threads_how(n, None, n) == f"XLA's default pool, one thread per CPU ({n})"
+    if n > 1 and hasattr(os, "sched_setaffinity"):
+        assert framework_cpus(1) == mine[:1]
+        assert f"confined to CPU {mine[0]} of {n}" in framework_threads_how(1, mine[:1], n)
 
 
 def test_a_failing_frameworks_process_keeps_the_main_figures(
