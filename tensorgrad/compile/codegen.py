@@ -81,7 +81,9 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
 
 # ------------------------------------------------------------------------------- passes
 def _uses(s: Stmt) -> list[Var]:
-    return _vars_in(s.kwargs, _vars_in(s.args, []))
+    if s.uses is None:  # asked for by every pass: found once
+        s.uses = _vars_in(s.kwargs, _vars_in(s.args, []))
+    return s.uses
 
 
 def _root(v: Var) -> Var:

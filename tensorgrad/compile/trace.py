@@ -75,7 +75,7 @@ class Var:
 class Stmt:
     """One call: ``outs = fn(*args, **kwargs)``; `writes` are vars it modifies in place."""
 
-    __slots__ = ("kind", "fn", "args", "kwargs", "outs", "writes", "name", "line")
+    __slots__ = ("kind", "fn", "args", "kwargs", "outs", "writes", "name", "line", "uses")
 
     def __init__(self, kind: str, fn: Any, args: Any, kwargs: Any, outs: list, writes: list,
                  name: str = "") -> None:
@@ -87,6 +87,7 @@ class Stmt:
         self.writes = writes
         self.name = name
         self.line = ""
+        self.uses: Optional[list] = None  # the vars in args and kwargs (codegen, cached)
 
 
 class Traced(np.ndarray):
