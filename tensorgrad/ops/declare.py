@@ -121,10 +121,8 @@ class _Number:
         self.last: tuple = (None, None, np.empty(0))  # (number, params, array): one read
 
     def get(self, c: Any, x: np.ndarray) -> tuple:
-        """(params, c as numpy's operand) for number `c` and the array `x` it meets."""
-        last = self.last
-        if c is last[0] and x.dtype is last[2].dtype and type(x) is np.ndarray:
-            return last[1], last[2]
+        """(params, c as numpy's operand) for number `c` and the array `x` it meets, when they
+        are not the last ones (`binary` tests that itself)."""
         params = {"c": c}
         if type(x) is not np.ndarray:
             return params, c
@@ -152,12 +150,18 @@ def binary(op: Op, forward: Callable[..., Any], *, doc: str, scalar: Optional[Op
         ta, tb = type(a), type(b)
         if ta is Tensor and (tb is float or tb is int) and a.data.dtype.kind == "f":
             if scalar is not None:
-                params, c = number.get(b, a.data)
-                return record(scalar, forward(a.data, c), (a,), params)
+                x = a.data
+                n, params, c = number.last  # (the check spelled out: it runs once per op)
+                if b is not n or x.dtype is not c.dtype or type(x) is not np.ndarray:
+                    params, c = number.get(b, x)
+                return record(scalar, forward(x, c), (a,), params)
         elif tb is Tensor and (ta is float or ta is int) and b.data.dtype.kind == "f":
             if rscalar is not None:
-                params, c = number.get(a, b.data)
-                return record(rscalar, forward(c, b.data), (b,), params)
+                x = b.data
+                n, params, c = number.last
+                if a is not n or x.dtype is not c.dtype or type(x) is not np.ndarray:
+                    params, c = number.get(a, x)
+                return record(rscalar, forward(c, x), (b,), params)
         if ta is not Tensor or tb is not Tensor:
             a, b = pair(a, b, op.name)
         try:
