@@ -93,6 +93,27 @@ def test_chain_100000_deep_backpropagates_without_recursion():
     assert x.grad == pytest.approx(1.0)
 
 
+def test_chain_waits_for_an_older_pending_consumer_of_its_input():
+    # d consumes a and is recorded before c: when c (one input) runs, d is still pending and
+    # must add its part to a before a runs, so the chain may not go straight on to a.
+    x = tg.tensor([1.5, -2.0], requires_grad=True)
+    a = x * 3.0
+    d = a * 5.0
+    c = a * 2.0
+    (c + d).sum().backward()
+    np.testing.assert_allclose(x.grad, [21.0, 21.0])
+
+
+def test_exact_ops_give_gradients_of_their_inputs_dtype_in_place_or_not():
+    # the engine does not reduce or cast the gradients of Op.exact ops: they must come out
+    # with the input's dtype already (sigmoid's rule runs on the seed, the later ones in place)
+    for dtype in (np.float16, np.float32):
+        x = tg.tensor(np.array([0.5, 1.5], dtype=dtype), requires_grad=True)
+        y = (((x * 2.0 + 1) ** 2.0 - 0.5) / 3).tanh().exp().sigmoid()  # exact ops only
+        y.backward(np.ones(2, dtype=dtype))
+        assert x.grad.dtype == dtype and x.grad.shape == (2,)
+
+
 def test_deep_graph_dropped_without_backward_is_collected_without_recursion():
     x = tg.tensor(1.0, requires_grad=True)
     y = x

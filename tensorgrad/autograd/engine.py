@@ -3,14 +3,17 @@
 1. Every recorded tensor carries a creation number (``_seq``). A tensor's consumers were all
    created after it, so visiting tensors in decreasing ``_seq`` order (a heap) reaches each one
    only after every gradient contribution to it has arrived: a topological order without a
-   separate sort and without recursion (a chain of a million ops is fine).
+   separate sort and without recursion (a chain of a million ops is fine). When a node's only
+   input can get nothing more from the pending nodes (all older), it runs next, without
+   going through the heap.
 2. A pending gradient travels with a flag, ``(g, mutable)`` as in HIPS autograd: mutable when
    nothing but the engine holds the array, so it may be overwritten (an elementwise op then
    computes its input's gradient in place, as hand-written backprop does with
    ``dz *= sigma'(z)``, and sums add into it). The flag is recomputed at every accumulation and
    cleared whenever the array is handed out (a hook, ``retain_grad``, ``tg.grad``).
 3. A node's op turns its gradient into one gradient per input; ``unbroadcast`` reduces each to
-   its input's shape and dtype (the only place in the library that does so).
+   its input's shape and dtype (the only place in the library that does so), except for the
+   ops whose gradients have that shape and dtype by construction (``Op.exact``).
 4. Gradients of leaves from every path are summed first, then passed to the leaf's hooks and
    added to ``.grad`` once (``backward``) or returned (``grad``).
 5. Unless the graph is retained, each node forgets its inputs and saved values right after
