@@ -122,7 +122,11 @@ class _Number:
 
     def get(self, c: Any, x: np.ndarray) -> tuple:
         """(params, c as numpy's operand) for number `c` and the array `x` it meets, when they
-        are not the last ones (`binary` tests that itself)."""
+        are not the last ones (`binary` tests that itself); (None, None) when x is not float
+        (int tensor * 1.5 is a float32 tensor: not a scalar op). Only float arrays are kept,
+        so a hit means a float x."""
+        if x.dtype.kind != "f":
+            return None, None
         params = {"c": c}
         if type(x) is not np.ndarray:
             return params, c
@@ -148,19 +152,19 @@ def binary(op: Op, forward: Callable[..., Any], *, doc: str, scalar: Optional[Op
 
     def fn(a: Any, b: Any) -> Tensor:
         ta, tb = type(a), type(b)
-        if ta is Tensor and (tb is float or tb is int) and a.data.dtype.kind == "f":
-            if scalar is not None:
-                x = a.data
-                n, params, c = number.last  # (the check spelled out: it runs once per op)
-                if b is not n or x.dtype is not c.dtype or type(x) is not np.ndarray:
-                    params, c = number.get(b, x)
+        if ta is Tensor and (tb is float or tb is int) and scalar is not None:
+            x = a.data
+            n, params, c = number.last  # (the check spelled out: it runs once per op)
+            if b is not n or x.dtype is not c.dtype or type(x) is not np.ndarray:
+                params, c = number.get(b, x)
+            if params is not None:
                 return record(scalar, forward(x, c), (a,), params)
-        elif tb is Tensor and (ta is float or ta is int) and b.data.dtype.kind == "f":
-            if rscalar is not None:
-                x = b.data
-                n, params, c = number.last
-                if a is not n or x.dtype is not c.dtype or type(x) is not np.ndarray:
-                    params, c = number.get(a, x)
+        elif tb is Tensor and (ta is float or ta is int) and rscalar is not None:
+            x = b.data
+            n, params, c = number.last
+            if a is not n or x.dtype is not c.dtype or type(x) is not np.ndarray:
+                params, c = number.get(a, x)
+            if params is not None:
                 return record(rscalar, forward(c, x), (b,), params)
         if ta is not Tensor or tb is not Tensor:
             a, b = pair(a, b, op.name)
