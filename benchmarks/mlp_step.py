@@ -238,10 +238,9 @@ def measure_frameworks(mode: Mode, dtypes: Sequence[str], batches: Sequence[int]
 
     The contenders on numpy's BLAS (the reference, the floor, MyGrad, HIPS autograd) are
     timed first, at every size, before PyTorch or JAX start a thread pool: once started,
-    those pools stay for the life of the process, and their threads slow two-thread
-    OpenBLAS down several times over on a 2-core machine, which would flatter every ratio
-    to a reference timed beside them. PyTorch and JAX come next, each framework's ratios
-    taken to that first reference and floor."""
+    those pools stay for the life of the process, and their threads could slow numpy's
+    BLAS down and so flatter every ratio to a reference timed beside them. PyTorch and JAX
+    come next, each framework's ratios taken to that first reference and floor."""
     from . import frameworks as F
     from .common import blas_info
 
