@@ -511,9 +511,14 @@ def _scalar(value: Any, kind: str, like: np.dtype) -> Tensor:
         dtype = like
     else:
         dtype = like if kind in "fiu" else np.dtype(np.int64)
-    arr = np.asarray(value, dtype=dtype)
+    # numpy itself: while tg.compile traces, this module's `np` records, and a recording array
+    # kept in the cache would carry one trace's variable into the next.
+    arr = _numpy.asarray(value, dtype=dtype)
     arr.flags.writeable = False
     return _const(arr)
+
+
+_numpy = np
 
 
 # The package's one late-bound import edge. The layers are: dtypes and grad mode; this module

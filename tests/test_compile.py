@@ -552,3 +552,41 @@ def test_compiled_cnn_training_matches_eager(opt):
         np.testing.assert_allclose(l1.data, l2.data, rtol=1e-12, atol=1e-12)
     assert len(s2.programs) == 1 and written_out(s2)
     assert_same(m1, m2, 1e-12)
+
+
+def test_a_trace_leaves_no_recording_array_in_module_caches():
+    """Caches of constant arrays (the ones of ops/_util.sum_axis, the 0-d numbers of x op c)
+    must hold plain read-only arrays after a trace, or a later trace would read a stale var."""
+    from tensorgrad.compile.trace import Traced
+    from tensorgrad.ops import _util
+
+    _util._ONES.clear()
+    model = mlp(np.float32)
+    step = tg.compile(step_fn(model, tg.optim.SGD(model.parameters(), lr=0.1)))
+    x, y = batches(np.float32, 1, 9)[0]
+    step(tg.tensor(x), tg.tensor(y))
+    assert _util._ONES
+    assert all(type(v) is np.ndarray and not v.flags.writeable for v in _util._ONES.values())
+    cached = [t.data for t in tensor_mod._scalars.values()] if hasattr(tensor_mod, "_scalars") \
+        else []
+    assert not any(isinstance(a, Traced) for a in cached)
+
+
+def test_an_array_kept_from_another_trace_is_refused():
+    kept = []
+    w = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    @tg.compile
+    def first(x):
+        y = w * x
+        kept.append(y)  # a side effect: the traced value escapes
+        return y.sum()
+
+    @tg.compile
+    def second(x):
+        return (kept[0] * x).sum()
+
+    with tg.no_grad():
+        first(np.ones(2))
+        with pytest.raises(RuntimeError, match="recorded while tracing another call"):
+            second(np.ones(2))

@@ -350,6 +350,8 @@ class _Emitter:
                 key = (src.shape, src.dtype.str, src.tobytes()) if \
                     isinstance(src, np.ndarray) and src.size <= 4096 else None
                 name = self.const_names.get(key) if key is not None else None
+                if key is not None and hint == "c" and src.size and bool((src == 1).all()):
+                    hint = "ones"  # a sum written as a product (ops/_util.sum_axis)
                 if name is None:
                     name = self.const(src, hint)
                     if key is not None:

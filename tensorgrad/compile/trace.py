@@ -213,6 +213,11 @@ class Trace:
             if v is None:  # a view numpy made without asking us (e.g. through .flat)
                 raise RuntimeError("tg.compile: an array view escaped the trace (operation "
                                    f"not supported while tracing) at {user_line()}")
+            if v.id >= len(self.vars) or self.vars[v.id] is not v:
+                raise RuntimeError(
+                    "tg.compile: an array recorded while tracing another call (kept in a "
+                    f"global or a cache, say) is used at {user_line()}; its value is not "
+                    "this call's. Keep only values returned by the compiled function.")
             return v
         if isinstance(a, np.ndarray):
             b = a.base

@@ -40,12 +40,28 @@ def sum_axis(a: Any, axis: int) -> Any:
     other input (a Tensor, under create_graph) is summed as usual."""
     if isinstance(a, np.ndarray) and a.ndim == 2 and a.dtype in _BLAS_FLOATS:
         if axis == 0:
-            return np.matmul(np.ones(a.shape[0], a.dtype), a)
-        return np.matmul(a, np.ones((a.shape[1], 1), a.dtype))
+            return np.matmul(_ones((a.shape[0],), a.dtype), a)
+        return np.matmul(a, _ones((a.shape[1], 1), a.dtype))
     return a.sum(axis=axis, keepdims=axis == 1)
 
 
 _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_ONES: dict = {}
+# numpy itself, even while tg.compile traces (it swaps this module's `np` for a recording
+# proxy): the cache must hold plain arrays, which a trace then reads as constants.
+_numpy = np
+
+
+def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """A read-only array of ones, made once per shape and dtype (a step asks for the same few)."""
+    key = (shape, dtype)
+    o = _ONES.get(key)
+    if o is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        o = _ONES[key] = _numpy.ones(shape, dtype)
+        o.flags.writeable = False
+    return o
 
 
 def fail(name: str, exc: BaseException, *values: Any) -> NoReturn:
