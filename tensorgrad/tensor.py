@@ -467,6 +467,11 @@ def _const(data: np.ndarray) -> Tensor:
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """Make a leaf Tensor (same arguments as ``Tensor``); the data is copied."""
+    if type(data) is np.ndarray and dtype is None and not requires_grad and \
+            data.dtype.kind in "fiub":  # a training loop's batch: what Tensor() does, sooner
+        t = _new(Tensor)
+        init_slots(t, np.array(data), False)
+        return t
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
