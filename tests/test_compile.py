@@ -590,3 +590,54 @@ def test_an_array_kept_from_another_trace_is_refused():
         first(np.ones(2))
         with pytest.raises(RuntimeError, match="recorded while tracing another call"):
             second(np.ones(2))
+
+
+def test_the_library_input_checks_are_made_again_at_every_call():
+    """A class target out of range (or a probability outside [0, 1]) raises at replay as it
+    does eagerly, before any parameter changes: a label of -1 would otherwise pick the last
+    score of the row before."""
+    model = mlp(np.float64)
+    step = tg.compile(step_fn(model, tg.optim.SGD(model.parameters(), lr=0.1)))
+    x, y = batches(np.float64, 1)[0]
+    step(tg.tensor(x), tg.tensor(y))
+    step(tg.tensor(x), tg.tensor(y))
+    before = [p.data.copy() for p in model.parameters()]
+    for bad in (-1, 3):
+        y_bad = y.copy()
+        y_bad[1] = bad
+        with pytest.raises(RuntimeError, match="check of its input"):
+            step(tg.tensor(x), tg.tensor(y_bad))
+        with pytest.raises(IndexError):  # eagerly: the library's own error
+            F.cross_entropy(model(tg.tensor(x)), y_bad)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+
+    w = tg.tensor(np.array([0.5, -0.5]), requires_grad=True)
+
+    @tg.compile
+    def bce(p, t):
+        return F.binary_cross_entropy(p * w.sum() + 0.5, t)  # probabilities from a parameter
+
+    p, t = np.array([0.2, 0.7]), np.array([1.0, 0.0])
+    expected = float(F.binary_cross_entropy(np.full(2, 0.5), t))  # w.sum() is 0
+    assert float(bce(p, t)) == pytest.approx(expected)
+    assert float(bce(p, t)) == pytest.approx(expected)  # replayed
+    w.data[0] = 5.0  # p * 4.5 + 0.5 leaves [0, 1]
+    with pytest.raises(RuntimeError, match="check of its input"):
+        bce(p, t)
+
+
+def test_an_array_argument_on_the_left_of_a_tensor_stays_an_input():
+    """``p * tensor`` with p a numpy argument: the Tensor's override takes the call and p stays
+    the argument (it was frozen into a constant); arguments named t or np keep working."""
+    w = tg.tensor(np.array([0.5, -0.5]), requires_grad=True)
+
+    @tg.compile
+    def f(t, np_arg, np):
+        return (t * w).sum() + (np_arg @ w) + (np + w).sum()
+
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        a, b, c = rng.standard_normal(2), rng.standard_normal((3, 2)), rng.standard_normal(2)
+        with tg.no_grad():
+            expected = (a * w.data).sum() + b @ w.data + (c + w.data).sum()
+            np.testing.assert_allclose(f(a, b, c).data, expected, rtol=1e-12)

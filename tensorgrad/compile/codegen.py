@@ -45,9 +45,10 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
     for i, o in enumerate(tr.objects):
         scope[names.obj(i, tr.object_names[i] or tr.names.get(id(o)) or "obj")] = o
         scope[f"_o{i}"] = o
+    signature = list(arg_names)
     for v in tr.vars:
-        if v.kind == "arg":
-            names.var(v, arg_names[v.src])
+        if v.kind == "arg":  # the name it got (`t` is `t0`, an `np` argument `np_1`)
+            signature[v.src] = names.var(v, arg_names[v.src])
     lines: list[str] = []
     emit = _Emitter(tr, names, scope, buffers)
     for s in stmts:
@@ -62,7 +63,7 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
         else:
             rets.append(expr if _owned_result(v, buffers) else f"{expr}.copy()")
     lines.append("return (" + "".join(r + ", " for r in rets) + ")")
-    params = ", ".join(arg_names)
+    params = ", ".join(signature)
     src = f"def {name}({params}):\n" + "".join(f"    {ln}\n" for ln in lines)
     if guards:
         guards = [re.sub(r"\b_o(\d+)\b", lambda m: emit.objname[int(m.group(1))], g)
@@ -97,7 +98,7 @@ def _live(tr: Trace, results: list[Var]) -> list[Stmt]:
     needed = {v.id for v in results}
     keep = []
     for s in reversed(tr.stmts):
-        side = s.kind in ("host", "random") or bool(s.writes)
+        side = s.kind in ("host", "random", "check") or bool(s.writes)
         if side or any(o is not None and o.id in needed for o in s.outs):
             keep.append(s)
             for u in _uses(s):
@@ -437,6 +438,11 @@ class _Emitter:
         if s.kind == "read":
             k, slot = s.args
             return f"{target}{self.objname[k]}.{slot}"
+        if s.kind == "check":  # a test the library made of its input, made again
+            x, expected, where = s.args
+            if "_check_failed" not in self.consts:
+                self.consts["_check_failed"] = _check_failed
+            return f"if bool({self.fmt(x)}) is not {expected}:\n    _check_failed({where!r})"
         if s.kind == "host":
             if s.fn == "setslot":
                 k, slot, v = s.args
@@ -509,6 +515,13 @@ class _Emitter:
             a = self.call_args(rest, s.kwargs, drop_defaults=False)
             return f"{target}{self.fmt(x)}.{s.fn}({a})"
         raise AssertionError(s.kind)
+
+
+def _check_failed(where: str) -> None:
+    raise RuntimeError(
+        f"tg.compile: a check of its input in {where} went the other way at this call than "
+        "when the step was traced (a class target out of range, say): the inputs are not "
+        "valid for it. Run the step eagerly to see the error it raises.")
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -99,9 +99,15 @@ class Traced(np.ndarray):
         self._v = None
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        # An operand that overrides ufuncs itself (a Tensor: ``array * tensor``) takes the
+        # call, and sees this array still recorded (unwrapped here, it would be a constant).
+        if any(_other_override(x) for x in inputs):
+            return NotImplemented
         return _ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types_: Any, args: Any, kwargs: Any) -> Any:
+        if any(not issubclass(t, np.ndarray) for t in types_):
+            return NotImplemented
         return _call("func", func, args, kwargs, func.__name__)
 
     # -- methods that reach neither hook
@@ -138,6 +144,13 @@ class Traced(np.ndarray):
         return "Traced(" + repr(_view(self, np.ndarray)) + ")"
 
     __str__ = __repr__
+
+
+def _other_override(x: Any) -> bool:
+    """`x` overrides numpy's ufuncs and is not an array (a Tensor)."""
+    t = type(x)
+    return not issubclass(t, np.ndarray) and getattr(t, "__array_ufunc__", None) is not None \
+        and t not in (int, float, bool, complex)
 
 
 def _method(name: str, write: bool = False) -> Callable[..., Any]:
@@ -415,19 +428,29 @@ _PASS_THROUGH = {"__bool__", "__float__", "__int__", "__index__", "item", "tolis
 
 
 def _value_read(a: Traced, what: str) -> np.ndarray:
-    """The value of `a` for library code (an input check, say: fine, nothing is computed
-    from it); a RuntimeError for the user's own code, whose control flow would be frozen."""
+    """The value of `a` for library code: a test (``bool()``) of a value that can change
+    from call to call (class targets in range, probabilities in [0, 1]) is recorded as a
+    check the replay makes again, so that bad input fails there as it fails eagerly; other
+    reads are for values that cannot change. A RuntimeError for the user's own code, whose
+    control flow would be frozen, and for library code turning a value computed from
+    parameters into a Python number."""
     v = _view(a, np.ndarray)
-    if ACTIVE is None or ACTIVE.opaque:
+    tr = ACTIVE
+    if tr is None or tr.opaque:
         return v
     f: Any = sys._getframe(1)
     while f is not None and (f.f_code.co_name in _PASS_THROUGH or "numpy" + os.sep in
                              f.f_code.co_filename):
         f = f.f_back
     fn = os.path.abspath(f.f_code.co_filename) if f is not None else ""
-    if fn.startswith(_PKG + os.sep) and not fn.startswith(_NOT_LIBRARY) and \
-            not (a._v is not None and a._v.dep):
-        return v  # library code checking an input (class targets in range, say)
+    var = a._v
+    if fn.startswith(_PKG + os.sep) and not fn.startswith(_NOT_LIBRARY):
+        if what == "bool()" and var is not None and var.id not in tr.literal:
+            where = f"{f.f_code.co_name} ({os.path.relpath(fn, _PKG)}:{f.f_lineno})"
+            tr.add(Stmt("check", None, (var, bool(v), where), {}, [], [], "check"))
+            return v
+        if not (var is not None and var.dep):
+            return v
     raise RuntimeError(
         f"tg.compile: {what} of a tensor inside the compiled function at {user_line()}: the "
         "compiled step cannot depend on tensor values (it replays the same operations every "
