@@ -641,3 +641,28 @@ def test_an_array_argument_on_the_left_of_a_tensor_stays_an_input():
         with tg.no_grad():
             expected = (a * w.data).sum() + b @ w.data + (c + w.data).sum()
             np.testing.assert_allclose(f(a, b, c).data, expected, rtol=1e-12)
+
+
+def test_a_result_sized_by_values_is_checked_at_every_call():
+    """x[mask] has as many elements as the mask has True: a replay whose mask counts
+    differently raises (the buffers after it would broadcast a smaller result silently)."""
+    w = tg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    opt = tg.optim.SGD([w], lr=0.1)
+
+    @tg.compile
+    def f(x):
+        opt.zero_grad()
+        loss = ((w * x)[x > 0].exp() * 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    a, b = np.array([1.0, 1.0, -1.0]), np.array([-1.0, 1.0, 1.0])
+    f(a)
+    f(b)  # another mask with the same count: fine
+    before = w.data.copy()
+    with pytest.raises(RuntimeError, match="another size"):
+        f(np.array([1.0, -1.0, -1.0]))
+    np.testing.assert_array_equal(w.data, before)
+    src = f.source
+    assert "_shape_changed(" in src and "nonzero" not in src

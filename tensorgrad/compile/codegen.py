@@ -55,6 +55,8 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
         line = emit.stmt(s)
         if line:
             lines.extend(line.split("\n"))
+        if s.sized_by_values:
+            lines.extend(emit.shape_check(s).split("\n"))
     rets = []
     for v in results:
         expr = names.var(v)
@@ -224,6 +226,7 @@ def _substitute(s: Stmt, rename: dict) -> Stmt:
         return s
     n = Stmt(s.kind, s.fn, sub(s.args), sub(s.kwargs), s.outs, [sub(w) for w in s.writes],
              s.name)
+    n.sized_by_values = s.sized_by_values
     return n
 
 
@@ -419,6 +422,16 @@ class _Emitter:
             return f"np.{name}"
         return self.const(fn, "f_" + (name or "fn"))
 
+    def shape_check(self, s: Stmt) -> str:
+        """Raise when a result whose size depends on values (x[mask]) has another size than
+        when traced: every buffer and count after it assumes the traced one."""
+        if "_shape_changed" not in self.consts:
+            self.consts["_shape_changed"] = _shape_changed
+        checks = [f"{self.names.var(v)}.shape != {v.shape!r}" for v in s.outs if v is not None]
+        if not checks:
+            return ""
+        return f"if {' or '.join(checks)}:\n    _shape_changed({s.name!r})"
+
     # -- statements
     def stmt(self, s: Stmt) -> str:
         outs = s.outs
@@ -515,6 +528,14 @@ class _Emitter:
             a = self.call_args(rest, s.kwargs, drop_defaults=False)
             return f"{target}{self.fmt(x)}.{s.fn}({a})"
         raise AssertionError(s.kind)
+
+
+def _shape_changed(what: str) -> None:
+    raise RuntimeError(
+        f"tg.compile: the result of {what} has another size at this call than when the step "
+        "was traced (x[mask] or nonzero with a mask of another count): a compiled step has "
+        "fixed shapes. Use tg.where or masked_fill, which keep the shape, or do not compile "
+        "this step.")
 
 
 def _check_failed(where: str) -> None:

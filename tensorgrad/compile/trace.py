@@ -75,7 +75,8 @@ class Var:
 class Stmt:
     """One call: ``outs = fn(*args, **kwargs)``; `writes` are vars it modifies in place."""
 
-    __slots__ = ("kind", "fn", "args", "kwargs", "outs", "writes", "name", "line", "uses")
+    __slots__ = ("kind", "fn", "args", "kwargs", "outs", "writes", "name", "line", "uses",
+                 "sized_by_values")
 
     def __init__(self, kind: str, fn: Any, args: Any, kwargs: Any, outs: list, writes: list,
                  name: str = "") -> None:
@@ -88,6 +89,9 @@ class Stmt:
         self.name = name
         self.line = ""
         self.uses: Optional[list] = None  # the vars in args and kwargs (codegen, cached)
+        # The size of its result depends on the values of its inputs (x[mask], nonzero): the
+        # replay checks the shapes it gets against the traced ones.
+        self.sized_by_values = False
 
 
 class Traced(np.ndarray):
@@ -374,12 +378,39 @@ def _call(kind: str, fn: Any, args: tuple, kwargs: dict, name: str, write: Any =
     stmt = Stmt(kind, fn, a, kw, [], writes, name)
     res = _run(kind, fn, _unwrap(args), _unwrap(kwargs))
     tr.add(stmt)
+    stmt.sized_by_values = _sized_by_values(tr, kind, fn, a, kw)
     _taint(writes, _vars_in(a, []))
     if writes and (kind == "setitem" or res is None):
         return res
     if writes and kind == "func":
         return kwargs["out"]
     return _wrap(tr, res, stmt, _vars_in(a, []))
+
+
+# numpy functions (and methods) whose result's size depends on their input's values
+_VALUE_SIZED = {np.nonzero, np.argwhere, np.flatnonzero, np.unique, np.compress, np.extract,
+                np.trim_zeros}
+
+
+def _sized_by_values(tr: Trace, kind: str, fn: Any, args: Any, kwargs: Any) -> bool:
+    def varying(x: Any) -> bool:
+        return isinstance(x, Var) and x.id not in tr.literal
+
+    if kind == "getitem":  # a boolean mask that can change from call to call
+        idx = args[1] if isinstance(args[1], tuple) else (args[1],)
+        return any(varying(i) and i.dtype == np.bool_ for i in idx)
+    if kind == "func":
+        if fn in _VALUE_SIZED or (fn is np.where and len(args) == 1 and not kwargs):
+            return True
+        if fn is np.repeat:
+            reps = args[1] if len(args) > 1 else kwargs.get("repeats")
+            return varying(reps) and reps.shape != ()
+    if kind == "method":
+        if fn in ("nonzero", "compress"):
+            return True
+        if fn == "repeat":
+            return len(args) > 1 and varying(args[1]) and args[1].shape != ()
+    return False
 
 
 def _taint(writes: list, inputs: list) -> None:
