@@ -605,7 +605,7 @@ def test_the_library_input_checks_are_made_again_at_every_call():
     for bad in (-1, 3):
         y_bad = y.copy()
         y_bad[1] = bad
-        with pytest.raises(RuntimeError, match="check of its input"):
+        with pytest.raises(RuntimeError, match="check the library makes of its input"):
             step(tg.tensor(x), tg.tensor(y_bad))
         with pytest.raises(IndexError):  # eagerly: the library's own error
             F.cross_entropy(model(tg.tensor(x)), y_bad)
@@ -622,7 +622,7 @@ def test_the_library_input_checks_are_made_again_at_every_call():
     assert float(bce(p, t)) == pytest.approx(expected)
     assert float(bce(p, t)) == pytest.approx(expected)  # replayed
     w.data[0] = 5.0  # p * 4.5 + 0.5 leaves [0, 1]
-    with pytest.raises(RuntimeError, match="check of its input"):
+    with pytest.raises(RuntimeError, match="check the library makes of its input"):
         bce(p, t)
 
 
@@ -666,3 +666,19 @@ def test_a_result_sized_by_values_is_checked_at_every_call():
     np.testing.assert_array_equal(w.data, before)
     src = f.source
     assert "_shape_changed(" in src and "nonzero" not in src
+
+
+def test_a_number_the_library_reads_from_an_argument_is_checked_at_every_call():
+    """one_hot(y) infers its class count from y.max(): the program is written for the traced
+    count, so a call whose labels imply another one raises instead of a wider one-hot."""
+    w = tg.tensor(np.ones(5), requires_grad=True)
+
+    @tg.compile
+    def f(y):
+        oh = F.one_hot(y)
+        return (oh.sum(0) * w[:oh.shape[1]]).sum()
+
+    assert float(f(np.array([0, 4]))) == 2.0
+    assert float(f(np.array([1, 4]))) == 2.0
+    with pytest.raises(RuntimeError, match="one_hot"):
+        f(np.array([0, 2]))

@@ -452,10 +452,16 @@ class _Emitter:
             k, slot = s.args
             return f"{target}{self.objname[k]}.{slot}"
         if s.kind == "check":  # a test the library made of its input, made again
-            x, expected, where = s.args
+            x, what, expected, where = s.args
             if "_check_failed" not in self.consts:
                 self.consts["_check_failed"] = _check_failed
-            return f"if bool({self.fmt(x)}) is not {expected}:\n    _check_failed({where!r})"
+            if what == "bool()":
+                return f"if bool({self.fmt(x)}) is not {expected}:\n" \
+                    f"    _check_failed({where!r})"
+            if "_check_value" not in self.consts:
+                self.consts["_check_value"] = _check_value
+            return f"_check_value({self.fmt(x)}, {what!r}, {self.const(expected, 'traced')}, " \
+                f"{where!r})"
         if s.kind == "host":
             if s.fn == "setslot":
                 k, slot, v = s.args
@@ -538,11 +544,23 @@ def _shape_changed(what: str) -> None:
         "this step.")
 
 
+def _check_value(x: Any, what: str, expected: Any, where: str) -> None:
+    """A number the library read from an argument (``int(labels.max())``) must be the one
+    the trace read: the program was written for it."""
+    from .trace import _python_value
+
+    got = _python_value(np.asarray(x), what)
+    if got != expected and not (got != got and expected != expected):  # nan equals nan here
+        _check_failed(where)
+
+
 def _check_failed(where: str) -> None:
     raise RuntimeError(
-        f"tg.compile: a check of its input in {where} went the other way at this call than "
-        "when the step was traced (a class target out of range, say): the inputs are not "
-        "valid for it. Run the step eagerly to see the error it raises.")
+        f"tg.compile: a check the library makes of its input in {where} came out otherwise "
+        "at this call than when the step was traced (a class target out of range, or the "
+        "class count one_hot infers from its labels, say): the program was written for the "
+        "traced one. Run the step eagerly to see the error it raises, or give the number "
+        "explicitly (one_hot(y, num_classes)).")
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -476,9 +476,12 @@ def _value_read(a: Traced, what: str) -> np.ndarray:
     fn = os.path.abspath(f.f_code.co_filename) if f is not None else ""
     var = a._v
     if fn.startswith(_PKG + os.sep) and not fn.startswith(_NOT_LIBRARY):
-        if what == "bool()" and var is not None and var.id not in tr.literal:
+        if var is not None and var.id not in tr.literal and (what == "bool()" or not var.dep):
+            # a test, or a number read from the arguments (the class count of one_hot, say):
+            # made again at replay, which raises if it comes out otherwise
             where = f"{f.f_code.co_name} ({os.path.relpath(fn, _PKG)}:{f.f_lineno})"
-            tr.add(Stmt("check", None, (var, bool(v), where), {}, [], [], "check"))
+            tr.add(Stmt("check", None, (var, what, _python_value(v, what), where), {}, [], [],
+                        "check"))
             return v
         if not (var is not None and var.dep):
             return v
@@ -487,6 +490,17 @@ def _value_read(a: Traced, what: str) -> np.ndarray:
         "compiled step cannot depend on tensor values (it replays the same operations every "
         "call). Return the tensor and convert it outside the compiled function, or do not "
         "compile this function.")
+
+
+def _python_value(v: np.ndarray, what: str) -> Any:
+    """What `what` (``bool()``, ``int()`` ...) makes of array `v`: the value a check compares."""
+    if what == "bool()":
+        return bool(v)
+    if what in ("int()", "an index"):
+        return int(v)
+    if what == "float()":
+        return float(v)
+    return v.tolist()  # .item() and .tolist(): the whole array
 
 
 # ---------------------------------------------------------------------------- numpy proxy
