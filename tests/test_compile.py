@@ -682,3 +682,41 @@ def test_a_number_the_library_reads_from_an_argument_is_checked_at_every_call():
     assert float(f(np.array([1, 4]))) == 2.0
     with pytest.raises(RuntimeError, match="one_hot"):
         f(np.array([0, 2]))
+
+
+SCALE = 1.0
+
+
+def test_python_values_the_step_reads_are_guarded():
+    """A global, a closure variable, a dict item or an attribute the step reads is baked
+    into the program: another value retraces (as PyTorch's compile does); one that changes
+    at every call ends up running eagerly, with a warning, never with a stale value."""
+    import types
+
+    global SCALE
+    w = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    cfg = {"beta": 1.0}
+    args = types.SimpleNamespace(gamma=1.0)
+    k = 1.0
+
+    @tg.compile
+    def f(x):
+        return (w * x).sum() * SCALE * cfg["beta"] * args.gamma * k
+
+    x = np.ones(2)
+    assert float(f(x)) == 3.0
+    SCALE = 2.0
+    assert float(f(x)) == 6.0
+    cfg["beta"] = 3.0
+    assert float(f(x)) == 18.0
+    args.gamma = 0.5
+    assert float(f(x)) == 9.0
+    k = 2.0
+    assert float(f(x)) == 18.0
+    assert len(f.programs) == 5
+    SCALE = 1.0
+    with pytest.warns(RuntimeWarning, match="run eagerly"):
+        for i in range(10):
+            k = float(i)
+            assert float(f(x)) == 3.0 * 3.0 * 0.5 * i
+    assert len(f.programs) == 8

@@ -4,6 +4,8 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
+import types
+import warnings
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -13,6 +15,9 @@ from ..tensor import Tensor, _const
 from . import trace as _trace
 from .codegen import Program, generate
 from .trace import Trace, Traced, Var, _view
+
+# Traces kept per signature: past them, a step whose guards keep failing runs eagerly.
+RETRACE_LIMIT = 8
 
 
 class Compiled:
@@ -30,6 +35,7 @@ class Compiled:
         # The entry of the signature called last, as one generated function that checks the
         # arguments and the guard, runs the program and wraps its results (or returns _MISS):
         # the usual training loop calls one signature over and over.
+        self._eager_warned = False
         self._enter: Optional[Callable[..., Any]] = None
         self._enter_n = -1
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
@@ -61,6 +67,15 @@ class Compiled:
         if _trace.ACTIVE is not None:
             raise RuntimeError("tg.compile: a compiled function called inside another one "
                                "while it is traced; compile the outer one only")
+        if len(self._cache.get(key, ())) >= RETRACE_LIMIT:
+            if not self._eager_warned:
+                self._eager_warned = True
+                warnings.warn(
+                    f"tg.compile: {getattr(self.fn, '__name__', 'fn')} was traced "
+                    f"{RETRACE_LIMIT} times for one signature (a Python value it reads "
+                    "changes at every call?): such calls run eagerly from now on",
+                    RuntimeWarning, stacklevel=2)
+            return self.fn(*args, **kwargs)
         entry, result = self._trace(args, kwargs)
         self._cache.setdefault(key, []).append(entry)
         self._enter, self._enter_n = entry.enter, len(args)
@@ -100,7 +115,7 @@ class Compiled:
             tr.deactivate()
             _restore_slots(tr)
         first = _build(template, [v.get() for v in results])
-        guards = _guards(tr)
+        guards = _guards(tr) + _python_value_guards(tr, self.fn)
         prog = generate(tr, arg_names, results, guards,
                         name=getattr(self.fn, "__name__", "step").strip("<>") or "step")
         for v in tr.vars:
@@ -341,6 +356,67 @@ def _restore_slots(tr: Trace) -> None:
                 v = value._v
                 held = v.get() if v is not None else None
                 setattr(o, slot, held if held is not None else np.array(_view(value, np.ndarray)))
+
+
+_SCALARS = (bool, int, float, complex, str, type(None))
+
+
+def _python_value_guards(tr: Trace, fn: Callable[..., Any]) -> list[str]:
+    """The Python numbers (and strings, None) `fn` can read without passing them: the globals
+    and closure variables it names, their items and attributes one level down (``cfg['beta']``,
+    ``args.scale``), and the same for the plain functions it calls. A trace bakes them into
+    the program, so each is guarded: another value retraces, as PyTorch's compile does."""
+    out: list[str] = []
+    seen: set = set()
+
+    def scalar(expr: str, value: Any) -> None:
+        if type(value) in _SCALARS or isinstance(value, np.generic):
+            out.append(f"{expr} == _o{tr.obj(value, 'traced')}")
+
+    def inside(expr: str, o: Any) -> None:
+        """Scalars one level inside `o` (a dict's items, a plain object's attributes)."""
+        if type(o) is dict and len(o) <= 64:
+            for key, v in o.items():
+                if type(key) in (str, int):
+                    scalar(f"{expr}.get({key!r}, _MISSING)", v)
+        elif hasattr(o, "__dict__") and not isinstance(o, (type, types.ModuleType)) and \
+                not callable(o) and type(o).__module__.split(".")[0] not in ("tensorgrad",
+                                                                            "numpy"):
+            for key, v in list(vars(o).items())[:64]:
+                scalar(f"getattr({expr}, {key!r}, _MISSING)", v)
+
+    def visit(f: Any, depth: int) -> None:
+        while isinstance(f, functools.partial):
+            f = f.func
+        f = getattr(f, "__func__", f)
+        code = getattr(f, "__code__", None)
+        if code is None or id(f) in seen:
+            return
+        seen.add(id(f))
+        g = getattr(f, "__globals__", {})
+        gk = tr.obj(g, "fn_globals")
+        for name in dict.fromkeys(_names(code)):
+            if name in g:
+                v = g[name]
+                scalar(f"_o{gk}.get({name!r}, _MISSING)", v)
+                inside(f"_o{gk}[{name!r}]", v)
+                if depth < 1 and isinstance(v, types.FunctionType) and \
+                        not v.__module__.startswith("tensorgrad"):
+                    visit(v, depth + 1)
+        for name, cell in zip(code.co_freevars, getattr(f, "__closure__", None) or ()):
+            try:
+                v = cell.cell_contents
+            except ValueError:
+                continue
+            ck = tr.obj(cell, "cell_" + name)
+            scalar(f"_o{ck}.cell_contents", v)
+            inside(f"_o{ck}.cell_contents", v)
+            if depth < 1 and isinstance(v, types.FunctionType) and \
+                    not v.__module__.startswith("tensorgrad"):
+                visit(v, depth + 1)
+
+    visit(fn, 0)
+    return out
 
 
 def _guards(tr: Trace) -> list[str]:

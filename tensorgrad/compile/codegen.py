@@ -70,6 +70,7 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
     if guards:
         guards = [re.sub(r"\b_o(\d+)\b", lambda m: emit.objname[int(m.group(1))], g)
                   for g in guards]
+        scope["_MISSING"] = _MISSING
         for g in guards:  # the dtypes the guard compares with, as dtype objects
             for d in re.findall(r"\.dtype == _dtype_(\w+)", g):
                 scope["_dtype_" + d] = np.dtype(d)
@@ -534,6 +535,9 @@ class _Emitter:
             a = self.call_args(rest, s.kwargs, drop_defaults=False)
             return f"{target}{self.fmt(x)}.{s.fn}({a})"
         raise AssertionError(s.kind)
+
+
+_MISSING = object()  # a global or attribute the guard expects, gone
 
 
 def _shape_changed(what: str) -> None:
