@@ -720,3 +720,14 @@ def test_python_values_the_step_reads_are_guarded():
             k = float(i)
             assert float(f(x)) == 3.0 * 3.0 * 0.5 * i
     assert len(f.programs) == 8
+
+
+def test_module_hyperparameters_changed_between_calls_retrace():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.1))
+    step = tg.compile(lambda x: model(x).sum())
+    x = -np.ones((2, 3), dtype=np.float32)
+    for slope in (0.1, 0.5, 0.1):
+        model[1].negative_slope = slope
+        np.testing.assert_allclose(step(x).data, model(tg.tensor(x)).sum().data, rtol=1e-6)
+    assert len(step.programs) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
+import keyword
 import types
 import warnings
 from typing import Any, Callable, Optional
@@ -117,7 +118,7 @@ class Compiled:
         first = _build(template, [v.get() for v in results])
         guards = _guards(tr) + _python_value_guards(tr, self.fn)
         prog = generate(tr, arg_names, results, guards,
-                        name=getattr(self.fn, "__name__", "step").strip("<>") or "step")
+                        name=_source_name(self.fn))
         for v in tr.vars:
             v.value = v.ref = None
         self.programs.append(prog)
@@ -227,6 +228,12 @@ def _hashable(x: Any) -> Any:
         return (type(x), x)
     except TypeError:
         return (type(x), id(x))
+
+
+def _source_name(fn: Callable[..., Any]) -> str:
+    """The generated function's name: fn's own when it is one (not for a lambda)."""
+    name = str(getattr(fn, "__name__", "")).strip("<>")
+    return name if name.isidentifier() and not keyword.iskeyword(name) else "step"
 
 
 def _arg_names(fn: Callable[..., Any], n: int) -> list[str]:
@@ -416,6 +423,11 @@ def _python_value_guards(tr: Trace, fn: Callable[..., Any]) -> list[str]:
                 visit(v, depth + 1)
 
     visit(fn, 0)
+    for m in tr.modules:  # the modules called: dropout's p, a slope, a temperature ...
+        mk = tr.obj(m, "m_" + tr.names.get(id(m), "module"))
+        for key, v in vars(m).items():
+            if key != "training" and not key.startswith("__"):
+                scalar(f"getattr(_o{mk}, {key!r}, _MISSING)", v)
     return out
 
 
