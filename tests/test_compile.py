@@ -592,6 +592,7 @@ def test_an_array_kept_from_another_trace_is_refused():
             second(np.ones(2))
 
 
+@pytest.mark.filterwarnings("ignore:tg.compile. the function returns a tensor")
 def test_the_library_input_checks_are_made_again_at_every_call():
     """A class target out of range (or a probability outside [0, 1]) raises at replay as it
     does eagerly, before any parameter changes: a label of -1 would otherwise pick the last
@@ -626,6 +627,7 @@ def test_the_library_input_checks_are_made_again_at_every_call():
         bce(p, t)
 
 
+@pytest.mark.filterwarnings("ignore:tg.compile. the function returns a tensor")
 def test_an_array_argument_on_the_left_of_a_tensor_stays_an_input():
     """``p * tensor`` with p a numpy argument: the Tensor's override takes the call and p stays
     the argument (it was frozen into a constant); arguments named t or np keep working."""
@@ -668,6 +670,7 @@ def test_a_result_sized_by_values_is_checked_at_every_call():
     assert "_shape_changed(" in src and "nonzero" not in src
 
 
+@pytest.mark.filterwarnings("ignore:tg.compile. the function returns a tensor")
 def test_a_number_the_library_reads_from_an_argument_is_checked_at_every_call():
     """one_hot(y) infers its class count from y.max(): the program is written for the traced
     count, so a call whose labels imply another one raises instead of a wider one-hot."""
@@ -687,6 +690,7 @@ def test_a_number_the_library_reads_from_an_argument_is_checked_at_every_call():
 SCALE = 1.0
 
 
+@pytest.mark.filterwarnings("ignore:tg.compile. the function returns a tensor")
 def test_python_values_the_step_reads_are_guarded():
     """A global, a closure variable, a dict item or an attribute the step reads is baked
     into the program: another value retraces (as PyTorch's compile does); one that changes
@@ -722,6 +726,7 @@ def test_python_values_the_step_reads_are_guarded():
     assert len(f.programs) == 8
 
 
+@pytest.mark.filterwarnings("ignore:tg.compile. the function returns a tensor")
 def test_module_hyperparameters_changed_between_calls_retrace():
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.1))
@@ -731,3 +736,14 @@ def test_module_hyperparameters_changed_between_calls_retrace():
         model[1].negative_slope = slope
         np.testing.assert_allclose(step(x).data, model(tg.tensor(x)).sum().data, rtol=1e-6)
     assert len(step.programs) == 2
+
+
+def test_compiling_a_model_for_training_warns_that_results_carry_no_graph():
+    model = nn.Linear(3, 2)
+    forward = tg.compile(model)
+    x = np.ones((4, 3), np.float32)
+    with pytest.warns(RuntimeWarning, match="without a graph"):
+        out = forward(x)
+    np.testing.assert_allclose(out.data, model(tg.tensor(x)).data, rtol=1e-6)
+    with tg.no_grad():
+        forward(x)  # inference: no warning, no graph wanted

@@ -323,6 +323,14 @@ def _template(x: Any, results: list, tr: Trace) -> Any:
     """The shape of `fn`'s result, with arrays replaced by their position in `results`."""
     if isinstance(x, Tensor):
         d = x.data
+        if x.requires_grad and x._op is not None and x._inputs is not None and \
+                not tr.backward_ran:  # tg.compile(model), as for PyTorch's compile
+            warnings.warn(
+                f"tg.compile: the function returns a tensor of shape {x.shape} whose graph "
+                "it did not backpropagate; a compiled function returns values without a "
+                "graph, so backward() on it (or on a loss computed from it) will fail. Put "
+                "the loss, backward() and the optimizer step inside the compiled function, "
+                "or call it under tg.no_grad() for inference.", RuntimeWarning, stacklevel=4)
         if isinstance(d, Traced) and d._v is not None:
             results.append(d._v)
             return ("tensor", len(results) - 1)

@@ -199,6 +199,7 @@ class Trace:
         self.modules: list[Any] = []  # modules called, for the training-flag guard
         self._module_ids: set = set()
         self.in_backward = 0
+        self.backward_ran = False
         self.module_named: set = set()
         self.literal: set = set()  # ids of vars computed from Python values alone
         self.undo: list[Callable[[], None]] = []
@@ -837,6 +838,7 @@ def _install(tr: Trace) -> None:
     real_run = engine.run_backward
 
     def run_backward(*a: Any, **k: Any) -> Any:
+        tr.backward_ran = True
         tr.in_backward += 1
         try:
             return real_run(*a, **k)
