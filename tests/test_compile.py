@@ -747,3 +747,21 @@ def test_compiling_a_model_for_training_warns_that_results_carry_no_graph():
     np.testing.assert_allclose(out.data, model(tg.tensor(x)).data, rtol=1e-6)
     with tg.no_grad():
         forward(x)  # inference: no warning, no graph wanted
+
+
+@pytest.mark.filterwarnings("ignore:tg.compile. the function returns a tensor")
+def test_arrays_passed_by_keyword_are_inputs_and_new_numbers_do_not_trace_forever():
+    w = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    @tg.compile
+    def f(x, scale=1.0):
+        return (w * x).sum() * scale
+
+    for i in range(5):
+        assert float(f(x=np.full(2, float(i)))) == 3.0 * i
+    assert len(f.programs) == 1  # x by keyword is the same input as x by position
+    assert float(f(np.ones(2), scale=2.0)) == 6.0
+    with pytest.warns(RuntimeWarning, match="run eagerly"):
+        for i in range(80):  # a new number at every call: traced 64 times, then eager
+            assert float(f(np.ones(2), float(i))) == 3.0 * i
+    assert len(f.programs) == 64

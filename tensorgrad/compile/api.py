@@ -17,7 +17,8 @@ from . import trace as _trace
 from .codegen import Program, generate
 from .trace import Trace, Traced, Var, _view
 
-# Traces kept per signature: past them, a step whose guards keep failing runs eagerly.
+# Traces kept per signature (and 8 times as many in all): past them, a step whose guards keep
+# failing, or that is passed a new Python number at every call, runs eagerly.
 RETRACE_LIMIT = 8
 
 
@@ -42,6 +43,8 @@ class Compiled:
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:  # step(x=batch): arrays passed by keyword are inputs too, by position
+            args, kwargs = self._positional(args, kwargs)
         enter = self._enter
         if enter is not None and len(args) == self._enter_n and not kwargs:
             out = enter(*args)
@@ -68,19 +71,27 @@ class Compiled:
         if _trace.ACTIVE is not None:
             raise RuntimeError("tg.compile: a compiled function called inside another one "
                                "while it is traced; compile the outer one only")
-        if len(self._cache.get(key, ())) >= RETRACE_LIMIT:
+        if len(self._cache.get(key, ())) >= RETRACE_LIMIT or \
+                len(self.programs) >= RETRACE_LIMIT * 8:
             if not self._eager_warned:
                 self._eager_warned = True
                 warnings.warn(
                     f"tg.compile: {getattr(self.fn, '__name__', 'fn')} was traced "
-                    f"{RETRACE_LIMIT} times for one signature (a Python value it reads "
-                    "changes at every call?): such calls run eagerly from now on",
-                    RuntimeWarning, stacklevel=2)
+                    f"{RETRACE_LIMIT} times for one signature, or {RETRACE_LIMIT * 8} in "
+                    "all (a Python value it reads or is passed changes at every call?): "
+                    "such calls run eagerly from now on", RuntimeWarning, stacklevel=2)
             return self.fn(*args, **kwargs)
         entry, result = self._trace(args, kwargs)
         self._cache.setdefault(key, []).append(entry)
         self._enter, self._enter_n = entry.enter, len(args)
         return result
+
+    def _positional(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        try:
+            bound = inspect.signature(self.fn).bind(*args, **kwargs)
+        except (TypeError, ValueError):
+            return args, kwargs  # no signature to bind to, or a bad call: fn will say
+        return bound.args, bound.kwargs
 
     def _trace(self, args: tuple, kwargs: dict) -> tuple[_Entry, Any]:
         tr = Trace()
