@@ -765,3 +765,20 @@ def test_arrays_passed_by_keyword_are_inputs_and_new_numbers_do_not_trace_foreve
         for i in range(80):  # a new number at every call: traced 64 times, then eager
             assert float(f(np.ones(2), float(i))) == 3.0 * i
     assert len(f.programs) == 64
+
+
+@pytest.mark.filterwarnings("ignore:tg.compile. the function returns a tensor")
+def test_numpy_global_draws_in_the_step_are_fresh_at_every_call():
+    w = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    @tg.compile
+    def f(x):
+        return (w * (x + np.random.randn(2))).sum()
+
+    np.random.seed(0)
+    values = [float(f(np.ones(2))) for _ in range(4)]
+    np.random.seed(0)
+    expected = [3.0 + float(np.random.randn(2) @ w.data) for _ in range(4)]
+    np.testing.assert_allclose(values, expected, rtol=1e-12)
+    assert "np.random.randn(2)" in f.source
+    assert type(np.random.randn).__name__ != "function"  # numpy's own again after the trace

@@ -589,6 +589,21 @@ class _RandomProxy(types.ModuleType):
         return lambda *a, **k: _random(("np.random", name), fn, a, k)
 
 
+# The functions of numpy's legacy global generator that return new arrays of draws.
+_NUMPY_DRAWS = ("rand", "randn", "random", "random_sample", "ranf", "sample", "randint",
+                "normal", "uniform", "standard_normal", "choice", "permutation", "binomial",
+                "poisson", "exponential", "beta", "gamma", "laplace", "logistic", "lognormal",
+                "standard_exponential", "standard_gamma", "standard_t", "multinomial",
+                "geometric", "bernoulli")
+
+
+def _drawing(name: str, real: Any) -> Callable[..., Any]:
+    def draw(*a: Any, **k: Any) -> Any:
+        return _random(("np.random", name), real, a, k)
+    draw.__name__ = name
+    return draw
+
+
 class TracingGenerator:
     """Stands in for tensorgrad's global generator during a trace: each draw is a statement
     that, at replay, draws from whatever the global generator is then (fresh numbers)."""
@@ -644,6 +659,13 @@ def _install(tr: Trace) -> None:
         if isinstance(tgrandom._rng, TracingGenerator):
             tgrandom._rng = tgrandom._rng.real
     tr.undo.append(restore_rng)
+
+    # numpy's global generator, called from the user's code (noise added to a batch): each
+    # draw is recorded, so that the replay draws fresh numbers instead of reusing these
+    for name in _NUMPY_DRAWS:
+        real = getattr(np.random, name, None)
+        if callable(real):
+            patch(np.random, name, _drawing(name, real))
 
     # Tensor.data / Tensor.grad
     data_slot = Tensor.__dict__["data"]
