@@ -782,3 +782,36 @@ def test_numpy_global_draws_in_the_step_are_fresh_at_every_call():
     np.testing.assert_allclose(values, expected, rtol=1e-12)
     assert "np.random.randn(2)" in f.source
     assert type(np.random.randn).__name__ != "function"  # numpy's own again after the trace
+
+
+def test_a_mode_switch_inside_the_step_is_replayed():
+    """model.eval() inside the step: the replay switches too (the model ends each call in the
+    mode eager leaves it in), and the next call's program is the one for that mode."""
+    def build():
+        tg.manual_seed(0)
+        m = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 1)).to(np.float64)
+        opt = tg.optim.SGD(m.parameters(), lr=0.05)
+
+        def step(x, xv):
+            m.train()
+            opt.zero_grad()
+            loss = m(x).sum()
+            loss.backward()
+            opt.step()
+            m.eval()
+            return loss, m(xv).sum()
+        return m, step
+
+    (m1, s1), (m2, s2) = build(), build()
+    s2 = tg.compile(s2)
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        x, xv = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+        tg.manual_seed(i)
+        a = s1(tg.tensor(x), tg.tensor(xv))
+        tg.manual_seed(i)
+        b = s2(tg.tensor(x), tg.tensor(xv))
+        assert float(a[0]) == float(b[0]) and float(a[1]) == float(b[1])
+        assert m2.training is False and m2[1].training is False
+    assert len(s2.programs) == 1  # the step sets the mode itself: no guard on it
+    assert_same(m1, m2, 0)

@@ -465,7 +465,7 @@ def _guards(tr: Trace) -> list[str]:
             check = f"{name}.{slot}.shape == {shape!r} and {name}.{slot}.dtype == " \
                 f"_dtype_{np.dtype(dtype).name}"  # a dtype object: compares faster than np.float32
             out.append(check if slot == "data" else f"{name}.{slot} is not None and {check}")
-    for m in tr.modules:
+    for m, mode in tr.entry_modes:
         k = tr.obj(m, "m_" + tr.names.get(id(m), "module"))
-        out.append(f"_o{k}.training is {bool(m.training)}")
+        out.append(f"_o{k}.training is {mode}")
     return out + tr.extra_guards

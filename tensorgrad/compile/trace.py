@@ -197,6 +197,8 @@ class Trace:
         self.opaque = 0  # > 0 inside an optimizer/scheduler step (runs as itself at replay)
         self.names: dict[int, str] = {}  # id(Tensor) -> readable name (parameters)
         self.modules: list[Any] = []  # modules called, for the training-flag guard
+        self.entry_modes: list[tuple] = []  # (module, its training flag when first called)
+        self.mode_set: set = set()  # ids of modules whose mode the step sets itself
         self._module_ids: set = set()
         self.in_backward = 0
         self.backward_ran = False
@@ -820,11 +822,25 @@ def _install(tr: Trace) -> None:
 
     # modules: training flags for the guard, names for the source
     real_call = Module.__dict__["__call__"]
+    real_train = Module.__dict__["train"]
+
+    def train(self: Any, mode: bool = True) -> Any:
+        # model.eval() / model.train() inside the step: made again at replay, so the modules
+        # end the call in the mode eager leaves them in; the flags they set need no guard
+        if not tr.opaque:
+            k = tr.obj(self, "m_" + tr.names.get(id(self), "module"))
+            tr.add(Stmt("host", "call", (k, "train" if mode else "eval"), {}, [], [], "mode"))
+            for m in self.modules():
+                tr.mode_set.add(id(m))
+        return real_train(self, mode)
+    patch(Module, "train", train)
 
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         if id(self) not in tr._module_ids:
             tr._module_ids.add(id(self))
             tr.modules.append(self)
+            if id(self) not in tr.mode_set:  # the mode the program assumes on entry
+                tr.entry_modes.append((self, bool(self.training)))
         out = real_call(self, *args, **kwargs)
         name = tr.names.get(id(self))
         if name and hasattr(out, "_op"):
