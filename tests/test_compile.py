@@ -815,3 +815,20 @@ def test_a_mode_switch_inside_the_step_is_replayed():
         assert m2.training is False and m2[1].training is False
     assert len(s2.programs) == 1  # the step sets the mode itself: no guard on it
     assert_same(m1, m2, 0)
+
+
+def test_an_array_the_step_makes_itself_warns_that_it_is_replayed_as_a_constant():
+    w = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    rng = np.random.default_rng(0)
+    offset = np.array([0.5, 0.5])  # held outside: read at every call, no warning
+
+    @tg.compile
+    def f(x):
+        return (w * (x + rng.normal(size=2) + offset)).sum()
+
+    with tg.no_grad():
+        with pytest.warns(RuntimeWarning, match="replayed as the constant"):
+            f(np.ones(2))
+        offset[:] = 1.5
+        first = float(f(np.ones(2)))
+        assert float(f(np.ones(2))) == first  # the draw is stale, as the warning says

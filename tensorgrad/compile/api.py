@@ -121,6 +121,13 @@ class Compiled:
         tr.activate()
         try:
             out = self.fn(*traced_args, **kwargs)
+            for line in _trace.made_during(tr):
+                warnings.warn(
+                    f"tg.compile: an array made inside the compiled function at {line} is "
+                    "replayed as the constant it was when traced: right for fixed values "
+                    "(np.zeros(3)), stale if they change from call to call (draws from a "
+                    "generator of your own, data read in Python). Pass such arrays as "
+                    "arguments.", RuntimeWarning, stacklevel=3)
             results: list[Var] = []
             template = _template(out, results, tr)
         finally:

@@ -202,6 +202,7 @@ class Trace:
         self._module_ids: set = set()
         self.in_backward = 0
         self.backward_ran = False
+        self.plain: list[tuple] = []  # (const var, line) for plain arrays (`made_during`)
         self.module_named: set = set()
         self.literal: set = set()  # ids of vars computed from Python values alone
         self.undo: list[Callable[[], None]] = []
@@ -250,6 +251,7 @@ class Trace:
                 b = getattr(b, "base", None)
             v = self.new_var(a, "const", "c")
             v.src = a
+            self.plain.append((v, user_line()))
             return v
         if isinstance(a, (list, tuple)):
             return type(a)(self.ref(x) for x in a) if type(a) in (list, tuple) else a
@@ -277,6 +279,21 @@ class Trace:
         ACTIVE = None
         while self.undo:
             self.undo.pop()()
+
+
+def made_during(tr: Trace) -> list[str]:
+    """Where the user's code made the plain-array constants that nothing but the trace holds
+    once `fn` has returned: arrays `fn` made itself (not a global, an attribute or a cache),
+    which the replay reuses as they were: right for ``np.zeros(3)``, stale for draws from a
+    generator of the user's own."""
+    out = []
+    for v, line in tr.plain:
+        a = v.src
+        # the trace's own references (v.src, v.value), `a`, and getrefcount's argument
+        if a is not None and sys.getrefcount(a) <= 3 + (v.value is a) and line not in out:
+            out.append(line)
+        del a
+    return out
 
 
 def _unwrap(x: Any) -> Any:
