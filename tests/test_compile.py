@@ -832,3 +832,21 @@ def test_an_array_the_step_makes_itself_warns_that_it_is_replayed_as_a_constant(
         offset[:] = 1.5
         first = float(f(np.ones(2)))
         assert float(f(np.ones(2))) == first  # the draw is stale, as the warning says
+
+
+CFG = {"beta": 1.0}
+
+
+@pytest.mark.filterwarnings("ignore:tg.compile. the function returns a tensor")
+def test_a_guarded_global_rebound_to_another_kind_retraces():
+    global CFG
+    w = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    @tg.compile
+    def f(x):
+        return (w * x).sum() * (CFG["beta"] if isinstance(CFG, dict) else CFG)
+
+    assert float(f(np.ones(2))) == 3.0
+    CFG = 2.0  # the guard read CFG["beta"]: it must retrace, not raise
+    assert float(f(np.ones(2))) == 6.0
+    CFG = {"beta": 1.0}

@@ -407,16 +407,25 @@ def _python_value_guards(tr: Trace, fn: Callable[..., Any]) -> list[str]:
             out.append(f"{expr} == _o{tr.obj(value, 'traced')}")
 
     def inside(expr: str, o: Any) -> None:
-        """Scalars one level inside `o` (a dict's items, a plain object's attributes)."""
+        """Scalars one level inside `o` (a dict's items, a plain object's attributes). `expr`
+        may stop being a dict or an object: _item and getattr then give _MISSING (retrace)."""
         if type(o) is dict and len(o) <= 64:
             for key, v in o.items():
                 if type(key) in (str, int):
-                    scalar(f"{expr}.get({key!r}, _MISSING)", v)
+                    scalar(f"_item({expr}, {key!r})", v)
         elif hasattr(o, "__dict__") and not isinstance(o, (type, types.ModuleType)) and \
                 not callable(o) and type(o).__module__.split(".")[0] not in ("tensorgrad",
                                                                             "numpy"):
             for key, v in list(vars(o).items())[:64]:
                 scalar(f"getattr({expr}, {key!r}, _MISSING)", v)
+
+    def reach(expr: str, v: Any, depth: int) -> None:
+        """`v`, read by `expr` (a global or a closure variable), and what it holds."""
+        scalar(expr, v)
+        inside(expr, v)
+        if depth < 1 and isinstance(v, types.FunctionType) and \
+                not v.__module__.startswith("tensorgrad"):
+            visit(v, depth + 1)
 
     def visit(f: Any, depth: int) -> None:
         while isinstance(f, functools.partial):
@@ -430,23 +439,13 @@ def _python_value_guards(tr: Trace, fn: Callable[..., Any]) -> list[str]:
         gk = tr.obj(g, "fn_globals")
         for name in dict.fromkeys(_names(code)):
             if name in g:
-                v = g[name]
-                scalar(f"_o{gk}.get({name!r}, _MISSING)", v)
-                inside(f"_o{gk}[{name!r}]", v)
-                if depth < 1 and isinstance(v, types.FunctionType) and \
-                        not v.__module__.startswith("tensorgrad"):
-                    visit(v, depth + 1)
+                reach(f"_o{gk}.get({name!r}, _MISSING)", g[name], depth)
         for name, cell in zip(code.co_freevars, getattr(f, "__closure__", None) or ()):
             try:
                 v = cell.cell_contents
             except ValueError:
                 continue
-            ck = tr.obj(cell, "cell_" + name)
-            scalar(f"_o{ck}.cell_contents", v)
-            inside(f"_o{ck}.cell_contents", v)
-            if depth < 1 and isinstance(v, types.FunctionType) and \
-                    not v.__module__.startswith("tensorgrad"):
-                visit(v, depth + 1)
+            reach(f"_o{tr.obj(cell, 'cell_' + name)}.cell_contents", v, depth)
 
     visit(fn, 0)
     for m in tr.modules:  # the modules called: dropout's p, a slope, a temperature ...

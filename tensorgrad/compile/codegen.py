@@ -71,6 +71,7 @@ def generate(tr: Trace, arg_names: list[str], results: list[Var], guards: list[s
         guards = [re.sub(r"\b_o(\d+)\b", lambda m: emit.objname[int(m.group(1))], g)
                   for g in guards]
         scope["_MISSING"] = _MISSING
+        scope["_item"] = _item
         for g in guards:  # the dtypes the guard compares with, as dtype objects
             for d in re.findall(r"\.dtype == _dtype_(\w+)", g):
                 scope["_dtype_" + d] = np.dtype(d)
@@ -538,6 +539,11 @@ class _Emitter:
 
 
 _MISSING = object()  # a global or attribute the guard expects, gone
+
+
+def _item(d: Any, key: Any) -> Any:
+    """d[key] for the guard, or _MISSING when d is no longer a dict holding key."""
+    return d.get(key, _MISSING) if type(d) is dict else _MISSING
 
 
 def _shape_changed(what: str) -> None:
